@@ -1,0 +1,34 @@
+"""The ``mailshield`` command: one group, one module per sub-command family."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mailshield import __version__
+from mailshield.interfaces.cli import db, lab, serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mailshield")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="MAILSHIELD_CONFIG",
+    help="TOML configuration file (MAILSHIELD_* variables override it).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None) -> None:
+    """MailShield: inbound email transport security (MTA-STS, TLS-RPT, STARTTLS, DANE, …)."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+cli.add_command(serve.serve)
+cli.add_command(db.db)
+cli.add_command(lab.lab)
+
+
+def main() -> None:
+    cli(prog_name="mailshield")
