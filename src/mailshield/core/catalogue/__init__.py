@@ -1,0 +1,1 @@
+"""Finding definitions, one module per protocol (``define(...)`` calls only)."""

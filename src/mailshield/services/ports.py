@@ -1,0 +1,25 @@
+"""The interfaces services need from probes and storage; concrete ones are passed in."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from mailshield.core.observations import DnsAnswer, HttpsFetch, SmtpProbe
+
+
+class DnsLookup(Protocol):
+    """Resolves one name/type through the configured resolvers (never the host's stub)."""
+
+    async def query(self, name: str, rdtype: str) -> DnsAnswer: ...
+
+
+class HttpsFetcher(Protocol):
+    """Fetches one URL exactly as an MTA-STS sender does (RFC 8461 §3.3)."""
+
+    async def fetch(self, url: str) -> HttpsFetch: ...
+
+
+class SmtpProber(Protocol):
+    """Probes one MX address: banner, EHLO, STARTTLS, handshake."""
+
+    async def probe(self, host: str, address: str) -> SmtpProbe: ...
