@@ -1,0 +1,261 @@
+"""Certificate verdicts: what a sending MTA would think of a presented chain.
+
+Probes record chains unverified (so a bad certificate is still observed); this module judges them
+against trust roots, a host name and a time given by the caller. Each problem is reported
+separately — an expired certificate for the wrong name from an unknown CA has three problems.
+
+Name matching follows RFC 9525 §6.3 (which obsoletes RFC 6125, as used by RFC 8461 §3.3 and
+RFC 7672 §3.2.2): DNS-ID only, a wildcard only as the whole left-most label, matching one label.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.x509 import verification
+from cryptography.x509.oid import NameOID
+
+
+class CertProblem(enum.StrEnum):
+    NO_CERTIFICATE = "no_certificate"
+    UNPARSEABLE = "unparseable"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    NAME_MISMATCH = "name_mismatch"
+    SELF_SIGNED = "self_signed"
+    UNTRUSTED = "untrusted"  # does not chain to a trusted root (includes missing intermediates)
+
+
+@dataclass(frozen=True, slots=True)
+class CertInfo:
+    """What a report shows about a certificate."""
+
+    subject: str
+    issuer: str
+    names: tuple[str, ...]  # DNS and IP subjectAltNames (CN only when there is no SAN)
+    not_before: dt.datetime
+    not_after: dt.datetime
+    key_type: str  # rsa, ec, ed25519, ed448, dsa
+    key_bits: int
+    sha256: str  # fingerprint of the certificate (hex)
+    spki_sha256: str  # of the SubjectPublicKeyInfo, as DANE 3 1 1 would publish it (hex)
+
+
+@dataclass(frozen=True, slots=True)
+class CertVerdict:
+    hostname: str
+    problems: tuple[CertProblem, ...]
+    leaf: CertInfo | None = None
+    days_left: int | None = None
+    chain_length: int = 0
+    detail: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+class TrustRoots:
+    """A set of trusted root certificates (the system store plus any extra bundle)."""
+
+    def __init__(self, certificates: Sequence[x509.Certificate]) -> None:
+        self._certs = tuple(certificates)
+        self._store = verification.Store(list(self._certs)) if self._certs else None
+
+    @classmethod
+    def from_pem(cls, *bundles: bytes) -> TrustRoots:
+        """Roots from PEM bundles; certificates that do not parse are skipped."""
+        certs: list[x509.Certificate] = []
+        for bundle in bundles:
+            try:
+                certs.extend(x509.load_pem_x509_certificates(bundle))
+            except ValueError:
+                continue
+        return cls(certs)
+
+    @property
+    def store(self) -> verification.Store | None:
+        return self._store
+
+    def __len__(self) -> int:
+        return len(self._certs)
+
+
+def _name_text(name: x509.Name) -> str:
+    cns = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(cns[0].value) if cns else name.rfc4514_string()
+
+
+def certificate_names(cert: x509.Certificate) -> tuple[str, ...]:
+    """DNS and IP subjectAltNames; the CN only when there is no SAN extension at all."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return tuple(str(cn.value).lower() for cn in cns)
+    dns = [name.lower() for name in san.get_values_for_type(x509.DNSName)]
+    ips = [str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
+    return (*dns, *ips)
+
+
+def hostname_matches(names: Sequence[str], hostname: str) -> bool:
+    """Whether any presented name matches ``hostname`` (RFC 9525 §6.3)."""
+    host = hostname.lower().rstrip(".")
+    return any(_name_matches(name.lower().rstrip("."), host) for name in names)
+
+
+def _name_matches(name: str, host: str) -> bool:
+    if name == host:
+        return True
+    if not name.startswith("*."):
+        return False
+    suffix = name[1:]  # ".example.com"
+    # The wildcard stands for exactly one whole label, never for a bare parent or an IP address.
+    label, _, rest = host.partition(".")
+    return bool(label) and "." + rest == suffix and suffix.count(".") >= 2 and not _is_ip(host)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _key(cert: x509.Certificate) -> tuple[str, int]:
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return "rsa", key.key_size
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "ec", key.curve.key_size
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "ed25519", 256
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "ed448", 456
+    if isinstance(key, dsa.DSAPublicKey):
+        return "dsa", key.key_size
+    return "unknown", 0
+
+
+def spki_der(cert: x509.Certificate) -> bytes:
+    return cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def describe(cert: x509.Certificate) -> CertInfo:
+    key_type, bits = _key(cert)
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return CertInfo(
+        subject=_name_text(cert.subject),
+        issuer=_name_text(cert.issuer),
+        names=certificate_names(cert),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        key_type=key_type,
+        key_bits=bits,
+        sha256=hashlib.sha256(der).hexdigest(),
+        spki_sha256=hashlib.sha256(spki_der(cert)).hexdigest(),
+    )
+
+
+def load_chain(chain_der: Sequence[bytes]) -> tuple[x509.Certificate, ...] | None:
+    """Parse a DER chain; ``None`` when any certificate does not parse."""
+    try:
+        return tuple(x509.load_der_x509_certificate(der) for der in chain_der)
+    except ValueError:
+        return None
+
+
+def judge_chain(
+    chain_der: Sequence[bytes], hostname: str, roots: TrustRoots, now: dt.datetime
+) -> CertVerdict:
+    """Every problem a verifying sender would find with ``chain_der`` presented for ``hostname``."""
+    if not chain_der:
+        return CertVerdict(hostname, (CertProblem.NO_CERTIFICATE,))
+    chain = load_chain(chain_der)
+    if chain is None:
+        return CertVerdict(hostname, (CertProblem.UNPARSEABLE,), chain_length=len(chain_der))
+    leaf = chain[0]
+    info = describe(leaf)
+    problems = _time_problems(leaf, now)
+    if not hostname_matches(info.names, hostname):
+        problems.append(CertProblem.NAME_MISMATCH)
+    trust, detail = _trust_problem(chain, roots)
+    if trust is not None:
+        problems.append(trust)
+    days_left = (leaf.not_valid_after_utc - now).days
+    return CertVerdict(hostname, tuple(problems), info, days_left, len(chain), detail)
+
+
+def _time_problems(leaf: x509.Certificate, now: dt.datetime) -> list[CertProblem]:
+    if now > leaf.not_valid_after_utc:
+        return [CertProblem.EXPIRED]
+    if now < leaf.not_valid_before_utc:
+        return [CertProblem.NOT_YET_VALID]
+    return []
+
+
+def _is_self_signed(cert: x509.Certificate) -> bool:
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _trust_problem(
+    chain: tuple[x509.Certificate, ...], roots: TrustRoots
+) -> tuple[CertProblem | None, str]:
+    """Whether the chain leads to a trusted root, judged apart from time and name.
+
+    The verifier checks validity time and name too; those are reported separately, so the chain
+    is verified at a moment inside the leaf's validity and for a name the leaf carries.
+    """
+    leaf = chain[0]
+    if roots.store is not None and _chain_verifies(chain, roots.store):
+        return None, ""
+    if _is_self_signed(leaf):
+        return CertProblem.SELF_SIGNED, "the certificate is signed by its own key"
+    issuer = _name_text(leaf.issuer)
+    return (
+        CertProblem.UNTRUSTED,
+        f"no chain from the certificate to a trusted root (issuer: {issuer})",
+    )
+
+
+def _chain_verifies(chain: tuple[x509.Certificate, ...], store: verification.Store) -> bool:
+    leaf = chain[0]
+    midpoint = (
+        leaf.not_valid_before_utc + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2
+    )
+    # Senders (OpenSSL-based MTAs) do not apply the web PKI's extension rules: be as lenient.
+    # A client verifier is used because it needs no subject: the name is judged separately.
+    lenient = verification.ExtensionPolicy.permit_all()
+    ca_policy = lenient.require_present(
+        x509.BasicConstraints, verification.Criticality.AGNOSTIC, None
+    )
+    verifier = (
+        verification.PolicyBuilder()
+        .store(store)
+        .time(midpoint)
+        .extension_policies(ca_policy=ca_policy, ee_policy=lenient)
+        .build_client_verifier()
+    )
+    try:
+        verifier.verify(leaf, list(chain[1:]))
+    except (verification.VerificationError, ValueError):
+        return False
+    return True
