@@ -191,7 +191,7 @@ def judge_chain(
     problems = _time_problems(leaf, now)
     if not hostname_matches(info.names, hostname):
         problems.append(CertProblem.NAME_MISMATCH)
-    trust, detail = _trust_problem(chain, roots)
+    trust, detail = _trust_problem(chain, roots, now)
     if trust is not None:
         problems.append(trust)
     days_left = (leaf.not_valid_after_utc - now).days
@@ -217,15 +217,16 @@ def _is_self_signed(cert: x509.Certificate) -> bool:
 
 
 def _trust_problem(
-    chain: tuple[x509.Certificate, ...], roots: TrustRoots
+    chain: tuple[x509.Certificate, ...], roots: TrustRoots, now: dt.datetime
 ) -> tuple[CertProblem | None, str]:
-    """Whether the chain leads to a trusted root, judged apart from time and name.
+    """Whether the chain leads to a trusted root, judged apart from the leaf's dates and name.
 
-    The verifier checks validity time and name too; those are reported separately, so the chain
-    is verified at a moment inside the leaf's validity and for a name the leaf carries.
+    Those are reported separately, so the chain is verified at the moment nearest ``now`` that
+    lies inside the leaf's validity.
     """
     leaf = chain[0]
-    if roots.store is not None and _chain_verifies(chain, roots.store):
+    at = min(max(now, leaf.not_valid_before_utc), leaf.not_valid_after_utc)
+    if roots.store is not None and _chain_verifies(chain, roots.store, at):
         return None, ""
     if _is_self_signed(leaf):
         return CertProblem.SELF_SIGNED, "the certificate is signed by its own key"
@@ -250,7 +251,7 @@ def _chain_verifies(chain: tuple[x509.Certificate, ...], store: verification.Sto
     verifier = (
         verification.PolicyBuilder()
         .store(store)
-        .time(midpoint)
+        .time(at)
         .extension_policies(ca_policy=ca_policy, ee_policy=lenient)
         .build_client_verifier()
     )

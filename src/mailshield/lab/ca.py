@@ -83,7 +83,7 @@ class LabCA:
             .issuer_name(subject)
             .public_key(self._key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(self._now - _DAY)
+            .not_valid_before(self._now - 400 * _DAY)
             .not_valid_after(self._now + 3650 * _DAY)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(
