@@ -237,11 +237,10 @@ def _trust_problem(
     )
 
 
-def _chain_verifies(chain: tuple[x509.Certificate, ...], store: verification.Store) -> bool:
+def _chain_verifies(
+    chain: tuple[x509.Certificate, ...], store: verification.Store, at: dt.datetime
+) -> bool:
     leaf = chain[0]
-    midpoint = (
-        leaf.not_valid_before_utc + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2
-    )
     # Senders (OpenSSL-based MTAs) do not apply the web PKI's extension rules: be as lenient.
     # A client verifier is used because it needs no subject: the name is judged separately.
     lenient = verification.ExtensionPolicy.permit_all()
