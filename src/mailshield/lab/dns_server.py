@@ -1,0 +1,348 @@
+"""The lab's authoritative DNS server: asyncio, UDP and TCP, every zone served from memory.
+
+:class:`Responder` turns a query's wire bytes into a :class:`Reply` (wire bytes and a delay) or
+``None`` (no answer), applying the scenario's faults; :class:`DnsServer` moves bytes between the
+sockets and the responder. A delayed answer is scheduled on the event loop, never slept inline, so
+latency does not serialise queries. The server only answers; it never sends a query anywhere.
+
+Faults (per name, optionally per type), see :class:`~mailshield.lab.scenario.FaultAction`:
+latency, no answer, SERVFAIL, REFUSED, truncation over UDP (TC bit, RFC 1035 §4.2.1, RFC 7766
+§5) and filler TXT records making an answer oversized. Answers too big for the client's UDP
+payload size (512 bytes, or its EDNS size, RFC 6891 §6.2.5) are truncated with TC set, as any
+authoritative server does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import struct
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import cast
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+from mailshield.lab.scenario import DnsFault, FaultAction
+from mailshield.lab.zones import DEFAULT_TTL, ZoneSet
+
+_UDP_MIN = 512  # RFC 1035 §4.2.1: UDP answers without EDNS
+_UDP_MAX = 4096  # cap an EDNS client's advertised size (RFC 6891 §6.2.5)
+_TCP_IDLE = 30.0  # seconds a TCP client may stay silent (RFC 7766 §6.2.3)
+_FILLER_STRING = 250  # bytes per filler TXT string
+_FILLER_STRINGS = 4  # strings per filler TXT record
+
+_CACHE_SIZE = 100_000  # remembered replies; the cache is emptied when full
+
+FaultKey = tuple[dns.name.Name, dns.rdatatype.RdataType | None]
+
+
+class _Miss:
+    """Marks a reply not yet computed (``None`` is a valid reply: silence)."""
+
+
+_MISS = _Miss()
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Wire bytes to send after ``delay`` seconds."""
+
+    wire: bytes
+    delay: float = 0.0
+
+
+class Responder:
+    """Answers queries from a :class:`ZoneSet`, with faults and latency; no I/O."""
+
+    def __init__(
+        self, zones: ZoneSet, faults: Iterable[DnsFault] = (), *, latency: float = 0.0
+    ) -> None:
+        self.zones = zones
+        self.latency = latency
+        self._cache: dict[tuple[bytes, bool], Reply | _Miss | None] = {}
+        self.faults: dict[FaultKey, DnsFault] = {}
+        for fault in faults:
+            rdtype = dns.rdatatype.from_text(fault.rdtype) if fault.rdtype else None
+            self.faults[(dns.name.from_text(fault.name), rdtype)] = fault
+
+    def fault_for(self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> DnsFault | None:
+        """The fault for this exact name and type, else the one for the name and every type."""
+        if not self.faults:
+            return None
+        return self.faults.get((qname, rdtype)) or self.faults.get((qname, None))
+
+    def respond(self, wire: bytes, *, tcp: bool) -> Reply | None:
+        """The reply to one query received over UDP or TCP; ``None``: stay silent.
+
+        The reply is a function of the query's bytes after its ID, so replies are remembered by
+        those bytes and only the ID is patched on a repeat (the zones never change).
+        """
+        key = (wire[2:], tcp)
+        cached = self._cache.get(key, _MISS)
+        if cached is _MISS:
+            cached = self._respond(wire, tcp=tcp)
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = cached
+        if cached is None or isinstance(cached, _Miss):
+            return None
+        return Reply(wire[:2] + cached.wire[2:], cached.delay)
+
+    def _respond(self, wire: bytes, *, tcp: bool) -> Reply | None:
+        try:
+            query = dns.message.from_wire(wire)
+        except dns.exception.DNSException:
+            return self._format_error(wire)
+        if query.flags & dns.flags.QR:
+            return None  # a response, not a query: never answer it
+        if query.opcode() != dns.opcode.QUERY or len(query.question) != 1:
+            rcode = dns.rcode.NOTIMP if query.opcode() != dns.opcode.QUERY else dns.rcode.FORMERR
+            return Reply(_error(query, rcode).to_wire(), self.latency)
+        question = query.question[0]
+        fault = self.fault_for(question.name, question.rdtype)
+        delay = self.latency + (fault.latency_ms / 1000 if fault else 0.0)
+        action = fault.action if fault else FaultAction.ANSWER
+        if action is FaultAction.TIMEOUT:
+            return None
+        if action in (FaultAction.SERVFAIL, FaultAction.REFUSED):
+            rcode = dns.rcode.SERVFAIL if action is FaultAction.SERVFAIL else dns.rcode.REFUSED
+            return Reply(_error(query, rcode).to_wire(), delay)
+        if action is FaultAction.TRUNCATE and not tcp:
+            return Reply(_truncated(query).to_wire(), delay)
+        response = self._answer(query, question, fault)
+        return Reply(_render(query, response, tcp=tcp), delay)
+
+    def _answer(
+        self, query: dns.message.Message, question: dns.rrset.RRset, fault: DnsFault | None
+    ) -> dns.message.Message:
+        response = dns.message.make_response(query)
+        if question.rdclass != dns.rdataclass.IN:
+            response.set_rcode(dns.rcode.REFUSED)
+            return response
+        resolution = self.zones.resolve(question.name, question.rdtype)
+        response.set_rcode(resolution.rcode)
+        if resolution.authoritative:
+            response.flags |= dns.flags.AA
+        response.answer.extend(resolution.answer)
+        response.authority.extend(resolution.authority)
+        oversize = fault is not None and fault.action is FaultAction.OVERSIZE
+        if oversize and question.rdtype in (dns.rdatatype.TXT, dns.rdatatype.ANY):
+            assert fault is not None
+            response.set_rcode(dns.rcode.NOERROR)  # the filler makes the name exist
+            response.authority.clear()
+            response.answer.append(filler_txt(question.name, fault.size))
+        return response
+
+    def _format_error(self, wire: bytes) -> Reply | None:
+        """FORMERR echoing the ID of an unparsable query (RFC 1035 §4.1.1); drop noise."""
+        if len(wire) < 12 or wire[2] & 0x80:
+            return None
+        header = struct.pack("!HHHHHH", struct.unpack("!H", wire[:2])[0], 0x8001, 0, 0, 0, 0)
+        return Reply(header, self.latency)
+
+
+def filler_txt(name: dns.name.Name, size: int) -> dns.rrset.RRset:
+    """TXT records at ``name`` holding about ``size`` bytes of filler, several strings each."""
+    rrset = dns.rrset.RRset(name, dns.rdataclass.IN, dns.rdatatype.TXT)
+    per_record = _FILLER_STRING * _FILLER_STRINGS
+    for index in range(max(1, -(-size // per_record))):
+        strings = [
+            f'"filler-{index:04d}-{part}-'.ljust(_FILLER_STRING, "x") + '"'
+            for part in range(_FILLER_STRINGS)
+        ]
+        rrset.add(
+            dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, " ".join(strings)),
+            DEFAULT_TTL,
+        )
+    return rrset
+
+
+def _error(query: dns.message.Message, rcode: dns.rcode.Rcode) -> dns.message.Message:
+    response = dns.message.make_response(query)
+    response.set_rcode(rcode)
+    return response
+
+
+def _truncated(query: dns.message.Message) -> dns.message.Message:
+    """An empty answer with TC set: the client must retry over TCP (RFC 7766 §5)."""
+    response = dns.message.make_response(query)
+    response.flags |= dns.flags.TC | dns.flags.AA
+    return response
+
+
+def _render(query: dns.message.Message, response: dns.message.Message, *, tcp: bool) -> bytes:
+    """Wire form; over UDP an answer bigger than the client accepts becomes a TC reply."""
+    limit = 65535 if tcp else min(max(query.payload, _UDP_MIN), _UDP_MAX)
+    try:
+        return response.to_wire(max_size=limit)
+    except dns.exception.TooBig:
+        return _truncated(query).to_wire()
+
+
+# -- the network side ------------------------------------------------------------------------------
+
+
+class _UdpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, server: DnsServer) -> None:
+        self._server = server
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        self._server.counts["udp"] += 1
+        reply = self._server.responder.respond(data, tcp=False)
+        if reply is None or self.transport is None:
+            return
+        if reply.delay > 0:
+            self._server.schedule(reply.delay, self._send, reply.wire, addr)
+        else:
+            self.transport.sendto(reply.wire, addr)
+
+    def _send(self, wire: bytes, addr: tuple[str | int, ...]) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(wire, addr)
+
+
+class DnsServer:
+    """The responder on ``host:port`` over UDP and TCP (port 0: one free port for both).
+
+    Use as ``async with DnsServer(...) as server:``; ``server.address`` is where it listens.
+    """
+
+    def __init__(
+        self,
+        responder: Responder,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.responder = responder
+        self._host, self._port = host, port
+        self._udp: asyncio.DatagramTransport | None = None
+        self._tcp: asyncio.Server | None = None
+        self._pending: set[asyncio.TimerHandle] = set()
+        self._connections: set[asyncio.StreamWriter] = set()
+        self.counts = {"udp": 0, "tcp": 0}
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where the server listens (the real port once started)."""
+        return self._host, self._port
+
+    async def start(self) -> None:
+        """Bind UDP and TCP on the same port; PermissionError for a privileged port as non-root."""
+        requested = self._port
+        for _ in range(20):
+            await self._bind_udp(requested)
+            try:
+                self._tcp = await asyncio.start_server(self._serve_tcp, self._host, self._port)
+                return
+            except OSError as exc:
+                await self.close()
+                if exc.errno != errno.EADDRINUSE or requested != 0:
+                    raise
+        raise OSError(errno.EADDRINUSE, f"no port free for both UDP and TCP on {self._host}")
+
+    async def _bind_udp(self, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _UdpProtocol(self), local_addr=(self._host, port)
+        )
+        self._udp = transport
+        self._port = transport.get_extra_info("sockname")[1]
+
+    async def close(self) -> None:
+        """Stop listening, drop scheduled answers and close open TCP connections."""
+        for handle in self._pending:
+            handle.cancel()
+        self._pending.clear()
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+        if self._tcp is not None:
+            self._tcp.close()
+            for writer in list(self._connections):
+                writer.close()
+            await self._tcp.wait_closed()
+            self._tcp = None
+
+    async def __aenter__(self) -> DnsServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def schedule(self, delay: float, callback: Callable[..., None], *args: object) -> None:
+        """Run ``callback(*args)`` after ``delay`` seconds, without blocking other queries."""
+        loop = asyncio.get_running_loop()
+
+        def fire() -> None:
+            self._pending.discard(handle)
+            callback(*args)
+
+        handle = loop.call_later(delay, fire)
+        self._pending.add(handle)
+
+    async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Length-prefixed queries (RFC 1035 §4.2.2), several per connection, each answered when
+        ready (RFC 7766 §6.2.1.1 allows out-of-order answers); delayed answers are still sent
+        when the client stops sending."""
+        self._connections.add(writer)
+        delayed: set[asyncio.Task[None]] = set()
+        try:
+            while (wire := await _read_tcp_message(reader)) is not None:
+                self.counts["tcp"] += 1
+                reply = self.responder.respond(wire, tcp=True)
+                if reply is None:
+                    continue
+                if reply.delay > 0:
+                    delayed.add(asyncio.create_task(_send_tcp_later(writer, reply)))
+                else:
+                    _send_tcp(writer, reply.wire)
+            await asyncio.gather(*delayed)
+        except ConnectionError:
+            pass
+        finally:
+            for task in delayed:
+                task.cancel()
+            self._connections.discard(writer)
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+
+async def _read_tcp_message(reader: asyncio.StreamReader) -> bytes | None:
+    """The next length-prefixed message, or None at end of stream or after an idle timeout."""
+    try:
+        header = await asyncio.wait_for(reader.readexactly(2), _TCP_IDLE)
+        return await asyncio.wait_for(reader.readexactly(struct.unpack("!H", header)[0]), _TCP_IDLE)
+    except (asyncio.IncompleteReadError, TimeoutError):
+        return None
+
+
+async def _send_tcp_later(writer: asyncio.StreamWriter, reply: Reply) -> None:
+    await asyncio.sleep(reply.delay)  # in its own task: other queries are not held up
+    _send_tcp(writer, reply.wire)
+
+
+def _send_tcp(writer: asyncio.StreamWriter, wire: bytes) -> None:
+    if not writer.is_closing():
+        writer.write(struct.pack("!H", len(wire)) + wire)
