@@ -1,0 +1,1 @@
+"""One module per schema revision, numbered in order (``0001_…``, ``0002_…``)."""
