@@ -2,7 +2,9 @@
 
 Statuses are the usual ones; the evaluator picks another where the rule depends on context
 (``mta_sts.mx.not_covered`` is fail in enforce, warn in testing, info in none; lookups and
-fetches that could not be completed are ``error`` = could not test).
+fetches that could not be completed are ``error`` = could not test). A missing record is
+``fail``: the check scores authenticated transport, and without MTA-STS (or DANE, scored
+apart) there is none.
 """
 
 from __future__ import annotations
@@ -15,18 +17,12 @@ _32 = "RFC 8461 §3.2"
 _33 = "RFC 8461 §3.3"
 
 # --- the TXT record at _mta-sts.<domain>, RFC 8461 §3.1 ------------------------------------
-DOMAIN_INVALID = define(
-    "mta_sts.domain.invalid",
-    Status.ERROR,
-    "Domain name cannot be checked",
-    "{subject} is not a valid domain name: {problem}.",
-    "RFC 5890 §2.3.2.1",
-)
 RECORD_MISSING = define(
     "mta_sts.record.missing",
-    Status.INFO,
+    Status.FAIL,  # no authenticated transport: scored like any other missing protection
     "No MTA-STS record (STS-01)",
-    "No TXT record beginning with v=STSv1 at {subject}: senders do not use MTA-STS.",
+    "No TXT record beginning with v=STSv1 at {subject}: senders do not use MTA-STS, so an "
+    "attacker on the path can strip STARTTLS or present any certificate.",
     _31,
     'Publish a policy file and a TXT record _mta-sts.<domain> "v=STSv1; id=…".',
 )
@@ -100,6 +96,15 @@ POLICY_TLS_INVALID = define(
     "RFC 8461 §3.3, §7.1",
     "Install a publicly trusted, unexpired certificate whose subjectAltName covers the host.",
 )
+POLICY_CERT_EXPIRING = define(
+    "mta_sts.policy.cert_expiring",
+    Status.WARN,
+    "Policy host certificate expires soon (STS-13)",
+    "The certificate of {subject} expires in {days_left} days; when it does, senders can no "
+    "longer fetch or refresh the policy.",
+    "RFC 8461 §3.3",
+    "Renew the certificate (automate renewal, e.g. with ACME).",
+)
 POLICY_REDIRECT = define(
     "mta_sts.policy.redirect",
     Status.FAIL,
@@ -167,28 +172,28 @@ POLICY_SYNTAX = define(
     "mta_sts.policy.syntax",
     Status.FAIL,
     "Policy syntax error (STS-19…STS-23)",
-    "Line {line}: {problem}.",
+    "{subject}: {problem}.",
     _32,
 )
 POLICY_FORMAT = define(
     "mta_sts.policy.format",
     Status.WARN,
     "Policy formatting risk (STS-24)",
-    "Line {line}: {problem}.",
+    "{subject}: {problem}.",
     _32,
 )
 POLICY_DUPLICATE_KEY = define(
     "mta_sts.policy.duplicate_key",
     Status.WARN,
     "Policy key repeated (STS-25)",
-    "Line {line}: {key} already appeared on line {first_line}; the first value is used.",
+    "{subject}: {key} already appeared on line {first_line}; the first value is used.",
     _32,
 )
 POLICY_UNKNOWN_KEY = define(
     "mta_sts.policy.unknown_key",
     Status.INFO,
     "Unknown policy key (STS-25)",
-    "Line {line}: the key {key!r} is not defined and is ignored.",
+    "{subject}: the key {key!r} is not defined and is ignored.",
     _32,
 )
 POLICY_MODE_TESTING = define(
@@ -201,7 +206,7 @@ POLICY_MODE_TESTING = define(
 )
 POLICY_MODE_NONE = define(
     "mta_sts.policy.mode_none",
-    Status.INFO,
+    Status.WARN,  # no protection, but a deliberate state (opting out, §8.3)
     "Policy mode none (STS-32)",
     "The policy mode is none: MTA-STS is switched off (removal in progress?).",
     "RFC 8461 §5, §8.3",
@@ -251,12 +256,4 @@ MX_NULL = define(
     "Domain accepts no mail (STS-37)",
     "{subject} publishes a null MX (RFC 7505): MTA-STS has nothing to protect.",
     "RFC 7505 §3",
-)
-MX_NONE = define(
-    "mta_sts.mx.none",
-    Status.INFO,
-    "Domain has no MX records",
-    "{subject} has no MX records; senders fall back to its address records (RFC 5321 §5.1), "
-    "which MTA-STS cannot describe well.",
-    "RFC 5321 §5.1",
 )

@@ -1,0 +1,92 @@
+"""Exact remedies for MTA-STS findings: a complete policy file and the TXT record that goes
+with it, built from the live MX set.
+
+The policy id is the first 32 hex digits of the SHA-256 of the policy body, so the id changes
+exactly when the body does (RFC 8461 §3.1) and no clock is needed. Order of operations
+(RFC 8461 §8.1): publish the new body first, then the TXT record with the new id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mailshield.core.documents.mta_sts_policy import (
+    MAX_AGE_LIMIT,
+    Mode,
+    PolicyParse,
+    policy_id,
+    render_policy,
+)
+from mailshield.core.names import mx_pattern_matches
+
+TESTING_MAX_AGE = 86_400  # one day while testing: a mistake is forgotten quickly
+ENFORCE_MIN_MAX_AGE = 604_800  # one week: the least worth enforcing (RFC 8461 §10.2)
+
+
+@dataclass(frozen=True, slots=True)
+class Remedy:
+    """What to publish: the policy body (CRLF lines) and its TXT record."""
+
+    domain: str
+    body: str
+
+    @property
+    def record_name(self) -> str:
+        return f"_mta-sts.{self.domain}."
+
+    @property
+    def record(self) -> str:
+        return f"v=STSv1; id={policy_id(self.body)}"
+
+    @property
+    def zone_line(self) -> str:
+        return f'{self.record_name} IN TXT "{self.record}"'
+
+    def policy_steps(self) -> str:
+        """Serve the body, then publish the record (the order senders need)."""
+        return (
+            f"1. Serve this file at https://mta-sts.{self.domain}/.well-known/mta-sts.txt with "
+            "status 200 and Content-Type: text/plain; charset=utf-8 (no redirect):\n"
+            f"{self.body}"
+            f"2. Then publish the TXT record with the new id:\n{self.zone_line}"
+        )
+
+
+def planned_patterns(current: Sequence[str], mx_hosts: Sequence[str] | None) -> list[str]:
+    """The mx patterns to publish: current patterns still used by a live MX host, then every
+    live MX host no pattern covers (RFC 8461 §4.1). Without the MX set, the current ones."""
+    if mx_hosts is None:
+        return list(current)
+    hosts = [h for h in mx_hosts if h]
+    kept = [p for p in current if any(mx_pattern_matches(p, h) for h in hosts)]
+    uncovered = [h for h in hosts if not any(mx_pattern_matches(p, h) for p in kept)]
+    return kept + uncovered
+
+
+def plan(
+    domain: str,
+    parse: PolicyParse | None,
+    mx_hosts: Sequence[str] | None,
+    *,
+    mode: Mode | None = None,
+) -> Remedy | None:
+    """A complete corrected policy for ``domain``, or ``None`` when no MX pattern is known.
+
+    Keeps the current mode and ``max_age`` where they are valid; a new policy starts in
+    ``testing`` with a one-day ``max_age``; ``enforce`` gets at least a week; ``max_age`` never
+    exceeds the §3.2 maximum. ``mode`` overrides the mode (e.g. testing → enforce advice).
+    """
+    current = parse.mx if parse else ()
+    patterns = planned_patterns(current, mx_hosts)
+    chosen = mode or (parse.mode if parse and parse.mode else Mode.TESTING)
+    if not patterns and chosen is not Mode.NONE:
+        return None
+    max_age = parse.max_age if parse and parse.max_age is not None else TESTING_MAX_AGE
+    if chosen is Mode.ENFORCE:
+        max_age = max(max_age, ENFORCE_MIN_MAX_AGE)
+    max_age = min(max_age, MAX_AGE_LIMIT)
+    try:
+        return Remedy(domain, render_policy(chosen, max_age, patterns))
+    except ValueError:  # a live MX name that is not a valid host name: no exact fix possible
+        return None
