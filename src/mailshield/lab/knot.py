@@ -188,7 +188,8 @@ class Knot(Service):
         try:
             self.knotc("zone-unset", zone, owner, rdtype)
         except ToolError as exc:
-            if "no such" not in str(exc):
+            # knotc says "no such node" (no name) or "not exists" (name without this type).
+            if not any(marker in str(exc) for marker in ("no such node", "not exists")):
                 raise
 
 

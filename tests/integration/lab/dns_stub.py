@@ -97,9 +97,15 @@ class StubDns:
 
 
 def ask(
-    server: Endpoint, name: str, rdtype: str, *, dnssec: bool = False, tcp: bool = False
+    server: Endpoint,
+    name: str,
+    rdtype: str,
+    *,
+    rdclass: str = "IN",
+    dnssec: bool = False,
+    tcp: bool = False,
 ) -> dns.message.Message:
     """One query to ``server`` (recursion desired, DO bit when ``dnssec``), over UDP or TCP."""
-    query = dns.message.make_query(name, rdtype, want_dnssec=dnssec)
+    query = dns.message.make_query(name, rdtype, rdclass, want_dnssec=dnssec)
     send = dns.query.tcp if tcp else dns.query.udp
     return send(query, server.host, port=server.port, timeout=5)
