@@ -20,7 +20,7 @@ separator; MX: ``"10 host."``; TLSA: ``"3 1 1 <hex>"``; A/AAAA/CNAME/NS/PTR: tex
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeAlias
 
 from mailshield.core.observations import (
@@ -112,6 +112,18 @@ class FakeDns:
                 break
             chain.append(current)
         return DnsAnswer(name, rdtype, ERROR, cname_chain=tuple(chain), detail="CNAME loop")
+
+    def gather(
+        self, plan: Callable[[Mapping[tuple[str, str], DnsAnswer]], Iterable[tuple[str, str]]]
+    ) -> dict[tuple[str, str], DnsAnswer]:
+        """Answer whatever a pure planner asks for until it asks for nothing (sync, for core)."""
+        answers: dict[tuple[str, str], DnsAnswer] = {}
+        for _ in range(32):
+            needed = set(plan(answers)) - answers.keys()
+            if not needed:
+                break
+            answers.update({q: self.answer(*q) for q in needed})
+        return answers
 
     def _owner(self, name: str) -> str | None:
         """The zone name answering for ``name``: itself, a covering wildcard, or ``None``."""
