@@ -1,0 +1,268 @@
+"""The DNS probe: asks configured resolvers, never the host's stub, and returns :class:`DnsAnswer`.
+
+Each query goes over UDP with EDNS(0) and the DO bit (RFC 3225), so a validating resolver's AD bit
+tells a secure answer (RFC 4035 §3.2.3, RFC 6840 §5.7); a truncated reply (TC) is asked again over
+TCP (RFC 7766 §5). A timeout or network error moves on to the next server, a SERVFAIL or REFUSED to
+the next *other* server, within ``tries`` attempts of ``timeout`` seconds each (UDP and a TCP retry
+each get the full timeout). When every server answers SERVFAIL without an extended DNS error, the
+query is repeated once with CD set: an answer then means the data is there but fails validation
+(BOGUS). dnspython exceptions are translated into outcomes in :meth:`DnsClient._ask` only.
+
+One client serves one check run: it remembers every answer, and concurrent identical queries share
+one exchange.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+
+from mailshield.core.observations import DnsAnswer, DnsOutcome, Dnssec
+from mailshield.probes.dns_answer import DEFAULT_LIMITS, DnsLimits, Step, host_text, read_response
+from mailshield.probes.once import OnceMemo
+
+__all__ = ["DnsClient", "DnsLimits", "Nameserver", "system_nameservers"]
+
+EDNS_PAYLOAD = 1232  # DNS flag day 2020: avoids IP fragmentation
+
+
+@dataclass(frozen=True, slots=True)
+class Nameserver:
+    """A resolver address: an IP literal and a port."""
+
+    address: str
+    port: int = 53
+
+    @classmethod
+    def parse(cls, text: str) -> Nameserver:
+        """``IP``, ``IPv4:PORT`` or ``[IPv6]:PORT``; names are refused (no host resolver)."""
+        text = text.strip()
+        host, port = text, 53
+        if text.startswith("["):
+            host, _, rest = text[1:].partition("]")
+            port = int(rest.removeprefix(":")) if rest else 53
+        elif text.count(":") == 1:
+            host, _, port_text = text.partition(":")
+            port = int(port_text)
+        address = ipaddress.ip_address(host)
+        if not 0 < port < 65536:
+            raise ValueError(f"port out of range: {port}")
+        return cls(str(address), port)
+
+    def __str__(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{host}:{self.port}"
+
+
+def system_nameservers(path: Path = Path("/etc/resolv.conf")) -> list[str]:
+    """The ``nameserver`` addresses of a resolv.conf file (the default when none is configured)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        words = line.split()
+        if len(words) >= 2 and words[0] == "nameserver":
+            found.append(words[1].split("%")[0])
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    outcome: DnsOutcome
+    detail: str
+
+
+class DnsClient:
+    """Resolves names through explicit resolvers, implementing ``services.ports.DnsLookup``."""
+
+    def __init__(
+        self,
+        nameservers: Sequence[str | Nameserver],
+        *,
+        timeout: float = 3.0,
+        tries: int = 3,
+        limits: DnsLimits = DEFAULT_LIMITS,
+        validating: bool = False,
+    ) -> None:
+        """``validating``: the resolvers are known to validate DNSSEC, so an answer without AD is
+        INSECURE rather than UNKNOWN."""
+        servers = [n if isinstance(n, Nameserver) else Nameserver.parse(n) for n in nameservers]
+        if not servers:
+            raise ValueError("at least one nameserver is needed")
+        self._servers = tuple(servers)
+        self._timeout = timeout
+        self._tries = max(1, tries)
+        self._limits = limits
+        self._validating = validating
+        self._memo: OnceMemo[tuple[str, str], DnsAnswer] = OnceMemo()
+
+    @property
+    def nameservers(self) -> tuple[Nameserver, ...]:
+        return self._servers
+
+    async def query(self, name: str, rdtype: str) -> DnsAnswer:
+        """The answer for ``name``/``rdtype``, asked at most once per client."""
+        rdtype = rdtype.upper()
+        try:
+            qname = dns.name.from_text(name.strip(), idna_codec=dns.name.IDNA_2008_Practical)
+            qtype = dns.rdatatype.RdataType.make(rdtype)
+        except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
+            return DnsAnswer(name, rdtype, DnsOutcome.ERROR, detail=f"invalid query: {exc}")
+        key = (host_text(qname), rdtype)
+        return await self._memo.get(key, lambda: self._lookup(qname, qtype))
+
+    async def _lookup(self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> DnsAnswer:
+        """Ask, following a CNAME chain across responses when a server does not chase it."""
+        chain: tuple[dns.name.Name, ...] = ()
+        statuses: list[Dnssec] = []
+        current = qname
+        while True:
+            step = await self._resolve_step(current, rdtype, (qname, *chain))
+            chain += step.cnames
+            statuses.append(step.dnssec)
+            if step.restart is None:
+                return self._answer(qname, rdtype, step, chain, statuses)
+            current = step.restart
+
+    def _answer(
+        self,
+        qname: dns.name.Name,
+        rdtype: dns.rdatatype.RdataType,
+        step: Step,
+        chain: tuple[dns.name.Name, ...],
+        statuses: list[Dnssec],
+    ) -> DnsAnswer:
+        return DnsAnswer(
+            name=host_text(qname),
+            rdtype=dns.rdatatype.to_text(rdtype),
+            outcome=step.outcome,
+            records=step.records,
+            cname_chain=tuple(host_text(name) for name in chain),
+            dnssec=_combine(statuses),
+            detail=step.detail,
+        )
+
+    async def _resolve_step(
+        self,
+        qname: dns.name.Name,
+        rdtype: dns.rdatatype.RdataType,
+        visited: tuple[dns.name.Name, ...],
+    ) -> Step:
+        reply = await self._exchange(qname, rdtype)
+        if isinstance(reply, _Failure):
+            return Step(reply.outcome, detail=reply.detail)
+        response, server = reply
+        step = read_response(
+            response,
+            qname,
+            rdtype,
+            visited=visited,
+            limits=self._limits,
+            validating=self._validating,
+        )
+        if step.outcome is DnsOutcome.SERVFAIL and step.dnssec is Dnssec.UNKNOWN:
+            return await self._check_bogus(qname, rdtype, server, step)
+        return step
+
+    async def _exchange(
+        self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType
+    ) -> tuple[dns.message.Message, Nameserver] | _Failure:
+        """One answer from the servers in turn, within ``tries`` attempts.
+
+        A response (even SERVFAIL) is preferred over a failure to get one; a server that answered
+        SERVFAIL or REFUSED is not asked again.
+        """
+        failure = _Failure(DnsOutcome.ERROR, "no attempt made")
+        answered: dict[Nameserver, dns.message.Message] = {}
+        for attempt in range(self._tries):
+            server = self._servers[attempt % len(self._servers)]
+            if server in answered:
+                continue
+            reply = await self._ask(server, _make_query(qname, rdtype))
+            if isinstance(reply, _Failure):
+                failure = reply
+                continue
+            if not _try_elsewhere(reply):
+                return reply, server
+            answered[server] = reply
+        if answered:
+            server, response = next(reversed(answered.items()))
+            return response, server
+        return failure
+
+    async def _check_bogus(
+        self,
+        qname: dns.name.Name,
+        rdtype: dns.rdatatype.RdataType,
+        server: Nameserver,
+        step: Step,
+    ) -> Step:
+        """RFC 4035 §3.2.2: with CD set a validating resolver returns data that fails validation;
+        if the SERVFAIL turns into an answer, the SERVFAIL was a validation failure."""
+        reply = await self._ask(server, _make_query(qname, rdtype, checking_disabled=True))
+        if isinstance(reply, dns.message.Message) and reply.rcode() in (
+            dns.rcode.NOERROR,
+            dns.rcode.NXDOMAIN,
+        ):
+            detail = f"{step.detail} (answered with checking disabled: DNSSEC validation failed)"
+            return Step(step.outcome, dnssec=Dnssec.BOGUS, detail=detail)
+        return step
+
+    async def _ask(
+        self, server: Nameserver, query: dns.message.Message
+    ) -> dns.message.Message | _Failure:
+        """One exchange with one server: the only place dnspython exceptions become outcomes."""
+        try:
+            response, _ = await dns.asyncquery.udp_with_fallback(
+                query,
+                server.address,
+                timeout=self._timeout,
+                port=server.port,
+                ignore_unexpected=True,
+            )
+        except dns.exception.Timeout:
+            return _Failure(DnsOutcome.TIMEOUT, f"no answer from {server} in {self._timeout:g}s")
+        except dns.exception.DNSException as exc:
+            return _Failure(DnsOutcome.ERROR, f"bad answer from {server}: {exc}")
+        except (OSError, EOFError, ValueError) as exc:
+            return _Failure(DnsOutcome.ERROR, f"network error with {server}: {exc!r}")
+        return response
+
+
+def _make_query(
+    qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, *, checking_disabled: bool = False
+) -> dns.message.Message:
+    query = dns.message.make_query(
+        qname, rdtype, use_edns=0, want_dnssec=True, payload=EDNS_PAYLOAD
+    )
+    query.flags |= dns.flags.AD  # RFC 6840 §5.7: we understand the AD bit
+    if checking_disabled:
+        query.flags |= dns.flags.CD
+    return query
+
+
+def _try_elsewhere(response: dns.message.Message) -> bool:
+    return response.rcode() in (dns.rcode.SERVFAIL, dns.rcode.REFUSED)
+
+
+def _combine(statuses: list[Dnssec]) -> Dnssec:
+    """The status of a chain: bogus if any step is, secure only if every step is."""
+    if Dnssec.BOGUS in statuses:
+        return Dnssec.BOGUS
+    if statuses and all(status is Dnssec.SECURE for status in statuses):
+        return Dnssec.SECURE
+    if statuses and all(s in (Dnssec.SECURE, Dnssec.INSECURE) for s in statuses):
+        return Dnssec.INSECURE
+    return Dnssec.UNKNOWN
