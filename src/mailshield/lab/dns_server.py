@@ -158,7 +158,7 @@ def filler_txt(name: dns.name.Name, size: int) -> dns.rrset.RRset:
     per_record = _FILLER_STRING * _FILLER_STRINGS
     for index in range(max(1, -(-size // per_record))):
         strings = [
-            f'"filler-{index:04d}-{part}-'.ljust(_FILLER_STRING, "x") + '"'
+            '"' + f"filler-{index:04d}-{part}-".ljust(_FILLER_STRING, "x") + '"'
             for part in range(_FILLER_STRINGS)
         ]
         rrset.add(
@@ -197,6 +197,11 @@ class _UdpProtocol(asyncio.DatagramProtocol):
     def __init__(self, server: DnsServer) -> None:
         self._server = server
         self.transport: asyncio.DatagramTransport | None = None
+        self.closed = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
@@ -231,9 +236,10 @@ class DnsServer:
         self.responder = responder
         self._host, self._port = host, port
         self._udp: asyncio.DatagramTransport | None = None
+        self._udp_protocol: _UdpProtocol | None = None
         self._tcp: asyncio.Server | None = None
         self._pending: set[asyncio.TimerHandle] = set()
-        self._connections: set[asyncio.StreamWriter] = set()
+        self._connections: dict[asyncio.StreamWriter, asyncio.Task[None]] = {}
         self.counts = {"udp": 0, "tcp": 0}
 
     @property
@@ -257,10 +263,10 @@ class DnsServer:
 
     async def _bind_udp(self, port: int) -> None:
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
+        transport, protocol = await loop.create_datagram_endpoint(
             lambda: _UdpProtocol(self), local_addr=(self._host, port)
         )
-        self._udp = transport
+        self._udp, self._udp_protocol = transport, protocol
         self._port = transport.get_extra_info("sockname")[1]
 
     async def close(self) -> None:
@@ -268,13 +274,16 @@ class DnsServer:
         for handle in self._pending:
             handle.cancel()
         self._pending.clear()
-        if self._udp is not None:
+        if self._udp is not None and self._udp_protocol is not None:
             self._udp.close()
-            self._udp = None
+            await self._udp_protocol.closed  # the socket is released a loop turn later
+            self._udp = self._udp_protocol = None
         if self._tcp is not None:
             self._tcp.close()
-            for writer in list(self._connections):
-                writer.close()
+            handlers = list(self._connections.values())
+            for handler in handlers:
+                handler.cancel()
+            await asyncio.gather(*handlers, return_exceptions=True)
             await self._tcp.wait_closed()
             self._tcp = None
 
@@ -305,7 +314,9 @@ class DnsServer:
         """Length-prefixed queries (RFC 1035 §4.2.2), several per connection, each answered when
         ready (RFC 7766 §6.2.1.1 allows out-of-order answers); delayed answers are still sent
         when the client stops sending."""
-        self._connections.add(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections[writer] = task
         delayed: set[asyncio.Task[None]] = set()
         try:
             while (wire := await _read_tcp_message(reader)) is not None:
@@ -323,7 +334,7 @@ class DnsServer:
         finally:
             for task in delayed:
                 task.cancel()
-            self._connections.discard(writer)
+            self._connections.pop(writer, None)
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
