@@ -96,8 +96,6 @@ def _mailto(uri: str, rest: str) -> Destination:
     local, at, domain = address.rpartition("@")
     if not at or not local:
         return Destination(uri, "", "", "a mailto: destination needs an address local@domain")
-    if "," in address:
-        return Destination(uri, "", "", "one mailto: URI must name one address")
     problem = hostname_problem(domain)
     if problem:
         return Destination(uri, "", "", f"the mail domain {domain!r} {problem}")
