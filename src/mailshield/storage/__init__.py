@@ -1,13 +1,14 @@
 """Persistence on SQLite or PostgreSQL through the same code and migrations.
 
-- :class:`Database`: the engine and its connections (``connect`` for reads, ``transaction``
-  for writes).
-- :mod:`~mailshield.storage.migrate`: schema status, upgrade and downgrade, run from code.
-- :class:`CheckReports`: stored domain reports with their raw observations.
+- :class:`Database` (:mod:`~mailshield.storage.database`): the engine and its connections,
+  ``connect`` for reads and ``transaction`` for writes.
+- :class:`CheckReports` (:mod:`~mailshield.storage.checks`): stored domain reports with their raw
+  observations.
+- :mod:`~mailshield.storage.migrate`: schema status, upgrade and downgrade, run from code. It is
+  not imported here, so that using storage does not load Alembic.
 """
 
 from mailshield.storage.checks import CheckReports
 from mailshield.storage.database import Database
-from mailshield.storage.migrate import SchemaStatus, downgrade, schema_status, upgrade
 
-__all__ = ["CheckReports", "Database", "SchemaStatus", "downgrade", "schema_status", "upgrade"]
+__all__ = ["CheckReports", "Database"]

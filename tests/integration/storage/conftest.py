@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from tests.support.postgres import PostgresCluster, running_cluster
 
-from mailshield.storage import Database, upgrade
+from mailshield.storage import Database
+from mailshield.storage.migrate import upgrade
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
-from mailshield.storage import Database, downgrade, schema_status, upgrade
-from mailshield.storage.migrate import alembic_config, head_revision
+from mailshield.storage import Database
+from mailshield.storage.migrate import (
+    alembic_config,
+    downgrade,
+    head_revision,
+    schema_status,
+    upgrade,
+)
 from mailshield.storage.tables import metadata
 
 APP_TABLES = {"users", "domains", "check_reports"}

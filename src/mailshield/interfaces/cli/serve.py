@@ -1,10 +1,40 @@
-"""``mailshield serve``: the dashboard, the JSON API and the report receivers in one process."""
+"""``mailshield serve``: the dashboard, the JSON API and the report receivers in one process.
+
+Serving refuses to start on a database whose schema is behind the code, naming the command
+that fixes it, unless ``auto_migrate`` is set, in which case pending migrations run first.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
 from mailshield.interfaces.cli.context import settings_from
+from mailshield.interfaces.cli.db import run_with_database
+
+if TYPE_CHECKING:
+    from mailshield.storage.database import Database
+    from mailshield.storage.migrate import SchemaStatus
+
+
+async def ensure_schema(db: Database, *, auto_migrate: bool) -> SchemaStatus:
+    """Return the status once the schema is current; migrate first if allowed; else fail."""
+    from mailshield.storage.migrate import schema_status, upgrade
+
+    status = await schema_status(db)
+    if status.behind and auto_migrate:
+        click.echo(f"applying migrations: {status.current or 'none'} -> {status.head}", err=True)
+        status = await upgrade(db)
+    if status.up_to_date:
+        return status
+    if not status.known:
+        raise click.ClickException(f"{status.describe()}: run a MailShield version that knows it")
+    raise click.ClickException(
+        f"the database schema is behind this MailShield version (at revision "
+        f"{status.current or 'none'}, latest {status.head}). Run `mailshield db upgrade` "
+        "(or set MAILSHIELD_AUTO_MIGRATE=true) and start again."
+    )
 
 
 @click.command()
@@ -18,4 +48,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from mailshield.interfaces.api.app import create_app
 
     settings = settings_from(ctx, host=host, port=port)
+    run_with_database(
+        settings.effective_database_url,
+        lambda db: ensure_schema(db, auto_migrate=settings.auto_migrate),
+    )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
