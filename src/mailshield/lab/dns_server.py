@@ -287,6 +287,10 @@ class DnsServer:
             await self._tcp.wait_closed()
             self._tcp = None
 
+    async def stop(self) -> None:
+        """The same as :meth:`close`."""
+        await self.close()
+
     async def __aenter__(self) -> DnsServer:
         await self.start()
         return self

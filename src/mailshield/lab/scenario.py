@@ -16,6 +16,8 @@ File layout (every key but ``domains`` is optional)::
 
     [lab]
     dns = "127.53.0.1:53"            # where the authoritative server listens
+    resolver = "127.53.0.2"          # Unbound (same port as dns), only when a zone is signed
+    knot = "127.53.0.3"              # Knot (a free port), only when a zone is signed
     latency_ms = 0                   # added to every DNS answer
     network = "127.53.1.0/24"        # pool for hosts given no address
     smtp_port = 25
@@ -125,6 +127,8 @@ class LabSettings:
     """Lab-wide settings: listen addresses, ports and the global DNS latency."""
 
     dns_host: str = "127.53.0.1"
+    resolver_host: str = "127.53.0.2"
+    knot_host: str = "127.53.0.3"
     ports: Ports = field(default_factory=lambda: Ports(53, 25, 443))
     unprivileged_ports: Ports = field(default_factory=lambda: Ports(5300, 2525, 8443))
     latency_ms: float = 0.0
@@ -168,13 +172,23 @@ class Scenario:
     def signed_domains(self) -> tuple[Domain, ...]:
         return tuple(d for d in self.domains if d.signed)
 
-    def with_ports(self, ports: Ports, dns_host: str | None = None) -> Scenario:
-        """The same scenario listening on ``ports`` (e.g. all 0 for ephemeral ports in tests)."""
+    def with_ports(
+        self,
+        ports: Ports,
+        *,
+        dns_host: str | None = None,
+        resolver_host: str | None = None,
+        knot_host: str | None = None,
+    ) -> Scenario:
+        """The same scenario listening on ``ports`` (e.g. all 0 for ephemeral ports in tests)
+        and, when given, other DNS addresses."""
         lab = replace(
             self.lab,
             ports=ports,
             unprivileged_ports=ports,
             dns_host=dns_host or self.lab.dns_host,
+            resolver_host=resolver_host or self.lab.resolver_host,
+            knot_host=knot_host or self.lab.knot_host,
         )
         return replace(self, lab=lab)
 
@@ -230,6 +244,8 @@ def _lab_settings(table: _Table) -> LabSettings:
         unpriv.port("https_port", 8443),
     )
     unpriv.finish()
+    resolver_host = _loopback_ip(table, "resolver", "127.53.0.2")
+    knot_host = _loopback_ip(table, "knot", "127.53.0.3")
     latency = table.number("latency_ms", 0.0)
     network = table.string("network", "127.53.1.0/24")
     try:
@@ -238,7 +254,7 @@ def _lab_settings(table: _Table) -> LabSettings:
     except (ValueError, TypeError) as exc:
         raise ScenarioError(f"{table.where}: key 'network': {network!r}: {exc}") from exc
     table.finish()
-    return LabSettings(dns_host, ports, unprivileged, latency, network)
+    return LabSettings(dns_host, resolver_host, knot_host, ports, unprivileged, latency, network)
 
 
 def _domain(table: _Table, key: str, pool: _AddressPool) -> Domain:
@@ -354,6 +370,16 @@ def _host_port(table: _Table, key: str, default: str) -> tuple[str, int]:
     return host, number
 
 
+def _loopback_ip(table: _Table, key: str, default: str) -> str:
+    text: str = table.string(key, default)
+    try:
+        if ipaddress.IPv4Address(text) in _LOOPBACK:
+            return text
+    except ValueError:
+        pass
+    raise ScenarioError(f"{table.where}: key '{key}': {text!r} must be an address in 127.0.0.0/8")
+
+
 def _addresses(table: _Table, pool: _AddressPool) -> tuple[str, ...]:
     given = table.strings("addresses")
     for address in given:
@@ -377,7 +403,7 @@ class _AddressPool:
     def __init__(self, lab: LabSettings) -> None:
         network = ipaddress.IPv4Network(lab.network)
         self._hosts: Iterator[Any] = iter(network.hosts() if network.num_addresses > 2 else network)
-        self._reserved = {lab.dns_host}
+        self._reserved = {lab.dns_host, lab.resolver_host, lab.knot_host}
 
     def take(self, where: str) -> str:
         for address in self._hosts:
