@@ -25,6 +25,8 @@ import dns.zone
 
 from mailshield.lab.knot import KnotZone, UpdateAccess
 
+__all__ = ["DnssecPlan", "LabZone", "plan_dnssec"]
+
 _NS_LABEL = "lab-ns"  # name server of a synthesised parent: lab-ns.<parent>
 _TTL = 300
 

@@ -9,6 +9,8 @@ import ipaddress
 import socket
 from typing import NamedTuple
 
+__all__ = ["Endpoint", "free_port", "loopback"]
+
 _LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
 

@@ -39,6 +39,8 @@ from mailshield.lab.process import (
 )
 from mailshield.lab.readiness import Probe, all_of, dns_answers
 
+__all__ = ["Knot", "KnotZone", "TsigKey", "UpdateAccess", "render_config"]
+
 
 @dataclass(frozen=True)
 class TsigKey:

@@ -23,6 +23,8 @@ from mailshield.lab.endpoint import Endpoint, loopback
 from mailshield.lab.process import Daemon, LabProcessError, Service, binary, make_workdir
 from mailshield.lab.readiness import all_of, https_answers
 
+__all__ = ["DETERMINISTIC_ENV", "Pebble"]
+
 DETERMINISTIC_ENV = {
     "PEBBLE_VA_NOSLEEP": "1",  # no random 0-15 s sleep before each validation
     "PEBBLE_WFE_NONCEREJECT": "0",  # no random badNonce errors (default 5 %)

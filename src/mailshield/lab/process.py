@@ -32,6 +32,18 @@ from typing import Self
 
 from mailshield.lab.readiness import Probe
 
+__all__ = [
+    "Daemon",
+    "DaemonError",
+    "LabProcessError",
+    "Service",
+    "ToolError",
+    "binary",
+    "make_workdir",
+    "run_tool",
+    "socket_path",
+]
+
 _SYSTEM_BINARY_DIRS = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 _POLL_SECONDS = 0.05
 _SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes on Linux; keep a margin

@@ -22,6 +22,8 @@ import dns.rdatatype
 
 from mailshield.lab.endpoint import Endpoint
 
+__all__ = ["Probe", "all_of", "dns_answers", "https_answers", "tcp_accepts"]
+
 Probe = Callable[[], bool]
 
 _ATTEMPT_SECONDS = 0.5

@@ -25,6 +25,8 @@ from mailshield.lab.endpoint import Endpoint, loopback
 from mailshield.lab.process import Daemon, Service, binary, make_workdir, run_tool, socket_path
 from mailshield.lab.readiness import all_of, dns_answers
 
+__all__ = ["LAB_DEFAULT_ZONES", "StubZone", "Unbound"]
+
 # Every IPv4 address outside 127.0.0.0/8, as the fewest CIDR blocks.
 _NOT_LOOPBACK = (
     "0.0.0.0/2",

@@ -162,3 +162,13 @@ def test_listens_on_every_address_and_stops_cleanly(tmp_path: Path) -> None:
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert resolver.log_path.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="binding port 53 needs root")
+def test_listens_on_port_53_for_ip_only_tools(plain: StubDns, tmp_path: Path) -> None:
+    """With root, Unbound also listens on 127.x:53, the form resolv.conf and `-n IP` tools need."""
+    require_binary("unbound")
+    listen = [loopback(RESOLVER_HOST), loopback("127.0.3.53", 53)]
+    with Unbound(fallback=plain.listen, listen=listen, workdir=tmp_path):
+        response = ask(listen[1], "www.plain.unbound.test", "A")
+    assert [r.to_text() for r in response.answer[0]] == ["127.0.3.83"]
