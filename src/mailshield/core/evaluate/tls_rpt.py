@@ -69,7 +69,9 @@ def _lookup_failed(answer: DnsAnswer) -> Finding:
 
 
 def _with_fix(item: Finding, fix: str) -> Finding:
-    if item.status in (Status.WARN, Status.FAIL) and item.code != codes.RECORD_LOOKUP_FAILED.code:
+    if item.code == codes.RECORD_LOOKUP_FAILED.code:
+        return item
+    if item.status in (Status.WARN, Status.FAIL) or item.code == codes.RECORD_MISSING.code:
         return replace(item, fix=fix)
     return item
 
