@@ -79,7 +79,7 @@ def parse_uri(text: str) -> ReportUri | UriProblem:
 
 def _mailto_host(rest: str) -> str | UriProblem:
     """The domain of a ``mailto:`` address (RFC 6068 §2), checked as a host name."""
-    address = rest.split("?", 1)[0].replace("%40", "@")
+    address = rest.split("?", 1)[0]
     local, at, domain = address.rpartition("@")
     if not at or not local or "@" in local:
         return UriProblem(rest, f"{address!r} is not a single mail address")
