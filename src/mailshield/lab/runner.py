@@ -271,14 +271,14 @@ async def _bound(server: _S, where: str) -> AsyncIterator[_S]:
     try:
         await server.start()
     except OSError as exc:
-        raise LabError(_bind_message(exc, where)) from exc
+        raise LabError(explain_bind_error(exc, where)) from exc
     try:
         yield server
     finally:
         await server.stop()
 
 
-def _bind_message(exc: OSError, where: str) -> str:
+def explain_bind_error(exc: OSError, where: str) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return (
             f"cannot listen on {where}: permission denied. Ports below 1024 need root "
