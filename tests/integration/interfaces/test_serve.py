@@ -37,18 +37,20 @@ def serve_environment(data_dir: Path, port: int, **extra: str) -> dict[str, str]
     return env
 
 
-def wait_until_listening(process: subprocess.Popen[str], port: int) -> None:
+def wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     """Poll the port until the server accepts connections; fail if it exits or takes too long."""
     deadline = time.monotonic() + START_DEADLINE
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"serve exited with {process.returncode}")
+            pytest.fail(f"serve exited with {process.returncode}:\n{log.read_text()}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return
         except OSError:
             time.sleep(0.05)  # poll interval
-    pytest.fail(f"serve did not listen on port {port} within {START_DEADLINE} s")
+    pytest.fail(
+        f"serve did not listen on port {port} within {START_DEADLINE} s:\n{log.read_text()}"
+    )
 
 
 @pytest.fixture
@@ -56,19 +58,17 @@ def auto_migrating_server(tmp_path: Path) -> Iterator[int]:
     """A ``serve`` process on a new SQLite file with auto-migration on; yields its port."""
     port = free_port()
     env = serve_environment(tmp_path / "data", port, MAILSHIELD_AUTO_MIGRATE="true")
-    with subprocess.Popen(
-        [*MAILSHIELD, "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
+    log = tmp_path / "serve.log"
+    with (
+        log.open("wb") as output,
+        subprocess.Popen([*MAILSHIELD, "serve"], env=env, stdout=output, stderr=output) as process,
+    ):
         try:
-            wait_until_listening(process, port)
+            wait_until_listening(process, port, log)
             yield port
         finally:
             process.terminate()
-            process.communicate(timeout=30)
+            process.wait(timeout=30)
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
