@@ -72,6 +72,9 @@ class AddressPolicy:
         return blocked_reason(address)
 
 
+PUBLIC_ONLY = AddressPolicy()
+
+
 def is_public(address: str | IPAddress) -> bool:
     """True when ``address`` is a publicly routable unicast address a probe may contact."""
     return blocked_reason(address) is None
