@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -205,7 +206,8 @@ class Service(abc.ABC):
     """Something with ``start()``/``stop()``, usable with ``with`` and ``async with``.
 
     ``async with`` runs start and stop in a worker thread, so an event loop serving DNS (the lab's
-    in-process server) keeps answering while a daemon starts.
+    in-process server) keeps answering while a daemon starts. A worker thread cannot be
+    interrupted: when the waiting task is cancelled, whatever the start brings up is stopped.
     """
 
     @abc.abstractmethod
@@ -229,7 +231,12 @@ class Service(abc.ABC):
         self.stop()
 
     async def __aenter__(self) -> Self:
-        await asyncio.to_thread(self.start)
+        guard = _StartGuard(self)
+        try:
+            await asyncio.to_thread(guard.start)
+        except asyncio.CancelledError:
+            guard.cancel()
+            raise
         return self
 
     async def __aexit__(
@@ -239,3 +246,29 @@ class Service(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         await asyncio.to_thread(self.stop)
+
+
+class _StartGuard:
+    """Runs ``service.start()`` in a worker thread and stops the service if the task waiting for
+    it was cancelled, whether the start was still running or had just finished."""
+
+    def __init__(self, service: Service) -> None:
+        self._service = service
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._started = False
+
+    def start(self) -> None:
+        self._service.start()
+        with self._lock:
+            self._started = True
+            if not self._cancelled:
+                return
+        self._service.stop()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            started = self._started
+        if started:
+            self._service.stop()  # blocks the loop for at most the stop timeout; only on cancel

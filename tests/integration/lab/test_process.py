@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from mailshield.lab.endpoint import loopback
-from mailshield.lab.process import Daemon, DaemonError, ToolError, run_tool, socket_path
+from mailshield.lab.process import Daemon, DaemonError, Service, ToolError, run_tool, socket_path
 from mailshield.lab.readiness import tcp_accepts
 
 
@@ -126,3 +128,46 @@ def test_socket_path_fits_a_unix_socket_address(tmp_path: Path, depth: int, insi
     assert (path.parent == workdir) is inside
     if not inside:
         path.parent.rmdir()
+
+
+class BlockingService(Service):
+    """A service whose start waits until released; records stop calls."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.stopped = threading.Event()
+
+    def start(self) -> None:
+        self.entered.set()
+        self.release.wait(10)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+async def test_cancelled_async_start_stops_what_it_started() -> None:
+    """Cancelling ``async with`` while start() runs in its thread still stops the service."""
+    service = BlockingService()
+
+    async def enter() -> None:
+        async with service:
+            pytest.fail("the body must not run")
+
+    task = asyncio.create_task(enter())
+    assert await asyncio.to_thread(service.entered.wait, 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not service.stopped.is_set()
+    service.release.set()
+    assert await asyncio.to_thread(service.stopped.wait, 10)
+
+
+async def test_async_with_stops_on_exit() -> None:
+    """Leaving ``async with`` normally stops the service."""
+    service = BlockingService()
+    service.release.set()
+    async with service:
+        assert not service.stopped.is_set()
+    assert service.stopped.is_set()
