@@ -174,7 +174,7 @@ class _Reader:
     def syntax(self, line: int | None, problem: str) -> None:
         self.findings.append(finding(codes.POLICY_SYNTAX, _where(line), line=line, problem=problem))
 
-    def format(self, line: int, problem: str, status: Status = Status.WARN) -> None:
+    def risk(self, line: int, problem: str, status: Status = Status.WARN) -> None:
         self.findings.append(
             finding(codes.POLICY_FORMAT, _where(line), status=status, line=line, problem=problem)
         )
@@ -198,12 +198,12 @@ class _Reader:
     def line(self, number: int, content: str, ending: str) -> None:
         self._ending(number, ending)
         if not content.strip(_WSP):
-            self.format(number, "blank line (not allowed by the grammar; some senders stop here)")
+            self.risk(number, "blank line (not allowed by the grammar; some senders stop here)")
             return
         if content[0] in _WSP:
             self.syntax(number, "the line starts with whitespace")
         if content[-1] in _WSP:
-            self.format(number, "trailing whitespace")
+            self.risk(number, "trailing whitespace")
         key, colon, value = content.strip(_WSP).partition(":")
         if not colon:
             self.syntax(number, f"{_clip(content)!r} is not a 'key: value' line")
@@ -217,7 +217,7 @@ class _Reader:
             self.syntax(number, "the line ends with a bare CR; use CRLF or LF")
             return
         if ending and self.endings and ending not in self.endings:
-            self.format(number, "line ends mix CRLF and LF (valid, but naive parsers break)")
+            self.risk(number, "line ends mix CRLF and LF (valid, but naive parsers break)")
         if ending:
             self.endings.add(ending)
 
@@ -299,9 +299,9 @@ class _Reader:
             return
         normal = value.lower()
         if normal in self.mx:
-            self.format(number, f"the mx pattern {value!r} is listed twice", Status.INFO)
+            self.risk(number, f"the mx pattern {value!r} is listed twice", Status.INFO)
         elif normal != value:
-            self.format(number, f"write the mx pattern {value!r} in lower case", Status.INFO)
+            self.risk(number, f"write the mx pattern {value!r} in lower case", Status.INFO)
         if normal not in self.mx:
             self.mx.append(normal)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from mailshield.core.catalogue import mta_sts as codes
 from mailshield.core.certs import CertVerdict
@@ -26,12 +26,7 @@ from mailshield.core.documents.mta_sts_policy import (
     parse_policy,
 )
 from mailshield.core.evaluate.mta_sts_fetch import FetchJudgement, fetch_evidence, judge_fetch
-from mailshield.core.evaluate.mta_sts_fix import (
-    ENFORCE_MIN_MAX_AGE,
-    Remedy,
-    plan,
-    planned_patterns,
-)
+from mailshield.core.evaluate.mta_sts_fix import ENFORCE_MIN_MAX_AGE, Remedies
 from mailshield.core.findings import finding
 from mailshield.core.model import CheckResult, Finding, JSONValue, Status
 from mailshield.core.names import mx_pattern_matches
@@ -60,6 +55,7 @@ class MtaStsObservations:
 
 class RecordState(enum.Enum):
     PRESENT = "present"  # at least one record begins with v=STSv1 (valid or not)
+    BROKEN = "broken"  # meant as a record, but senders find none (near miss, dangling CNAME)
     ABSENT = "absent"  # authoritatively none
     UNKNOWN = "unknown"  # the lookup did not complete
 
@@ -72,6 +68,11 @@ class RecordJudgement:
     parse: StsRecordParse | None
     findings: tuple[Finding, ...]
 
+    @property
+    def intended(self) -> bool:
+        """The domain means to use MTA-STS (so policy problems are its problems too)."""
+        return self.state in (RecordState.PRESENT, RecordState.BROKEN)
+
 
 def evaluate_mta_sts(obs: MtaStsObservations) -> CheckResult:
     """The MTA-STS result for ``obs.domain``."""
@@ -79,28 +80,23 @@ def evaluate_mta_sts(obs: MtaStsObservations) -> CheckResult:
     fetched = judge_fetch(obs.fetch, obs.cert)
     policy = _parse(fetched)
     null_mx = obs.mx_hosts is not None and not any(h.strip(".") for h in obs.mx_hosts)
-    if null_mx and record.state is not RecordState.PRESENT:
+    if null_mx and not record.intended:
         na = finding(codes.MX_NULL, obs.domain, status=Status.NOT_APPLICABLE)
         return CheckResult(CHECK, (na,), _evidence(obs, record, policy, [], None, None))
-    served = policy is not None and policy.version is not None
     found = list(record.findings)
     rows: list[dict[str, JSONValue]] = []
-    if record.state is RecordState.PRESENT or served:
+    if record.intended or (policy is not None and policy.version is not None):
         if record.state is RecordState.ABSENT:
             found.append(finding(codes.POLICY_ORPHANED, obs.fetch.url))
         found.extend(fetched.findings)
         if policy is not None:
             found.extend(_policy_findings(policy))
-            if null_mx:
-                found.append(finding(codes.MX_NULL, obs.domain))
-            else:
-                rows, coverage = _coverage(obs.domain, policy, obs.mx_hosts)
-                found.extend(coverage)
-    remedies = _Remedies.build(obs, policy)
+            rows, coverage = _coverage(obs.domain, policy, obs.mx_hosts, null_mx=null_mx)
+            found.extend(coverage)
+    remedies = Remedies.build(obs.domain, policy, obs.mx_hosts)
     findings = tuple(remedies.attach(f) for f in found)
     applied = policy if _senders_apply(record, fetched, policy) else None
-    evidence = _evidence(obs, record, policy, rows, remedies, applied)
-    return CheckResult(CHECK, findings, evidence)
+    return CheckResult(CHECK, findings, _evidence(obs, record, policy, rows, remedies, applied))
 
 
 def _senders_apply(
@@ -118,21 +114,26 @@ def _senders_apply(
 
 def judge_record(answer: DnsAnswer) -> RecordJudgement:
     """The §3.1 record state and findings from the ``_mta-sts`` TXT lookup."""
-    name = answer.name
     if answer.ok:
-        parse = select_record(answer.txt(), name)
+        parse = select_record(answer.txt(), answer.name)
         if parse.candidates:
             return RecordJudgement(RecordState.PRESENT, parse, parse.findings)
-        return RecordJudgement(RecordState.ABSENT, parse, parse.findings or (_missing(answer),))
+        if parse.findings:  # near misses: records senders silently discard
+            return RecordJudgement(RecordState.BROKEN, parse, parse.findings)
+        return RecordJudgement(RecordState.ABSENT, parse, (_missing(answer),))
     if answer.outcome.is_negative:
-        return RecordJudgement(RecordState.ABSENT, None, (_missing(answer),))
+        missing = _missing(answer)
+        dangling = missing.code == codes.RECORD_DANGLING_CNAME.code
+        return RecordJudgement(
+            RecordState.BROKEN if dangling else RecordState.ABSENT, None, (missing,)
+        )
     # SERVFAIL is most often the domain's own DNS (dead servers, broken DNSSEC) and senders
     # see it too, so warn (reference STS-02). Timeouts, refusals and malformed answers may
     # well be our resolver's or network's doing: could not test.
     status = Status.WARN if answer.outcome is DnsOutcome.SERVFAIL else Status.ERROR
     failed = finding(
         codes.RECORD_LOOKUP_FAILED,
-        name,
+        answer.name,
         status=status,
         outcome=answer.outcome.value,
         detail=f": {answer.detail}" if answer.detail else "",
@@ -182,9 +183,11 @@ _CONSEQUENCE = {
 
 
 def _coverage(
-    domain: str, policy: PolicyParse, mx_hosts: Sequence[str] | None
+    domain: str, policy: PolicyParse, mx_hosts: Sequence[str] | None, *, null_mx: bool
 ) -> tuple[list[dict[str, JSONValue]], list[Finding]]:
     """One row per MX host with the pattern covering it (RFC 8461 §4.1), and the findings."""
+    if null_mx:
+        return [], [finding(codes.MX_NULL, domain)]
     if mx_hosts is None:
         return [], [finding(codes.MX_UNKNOWN, domain)]
     # An unreadable mode gets "testing" treatment: senders reject the policy anyway.
@@ -211,82 +214,12 @@ def _coverage(
     return rows, found
 
 
-_NEEDS_RECORD = frozenset(
-    {
-        codes.RECORD_MISSING.code,
-        codes.RECORD_INVALID.code,
-        codes.RECORD_MULTIPLE.code,
-        codes.RECORD_DANGLING_CNAME.code,
-        codes.RECORD_LENIENT_VERSION.code,
-        codes.RECORD_DUPLICATE_FIELD.code,
-        codes.POLICY_ORPHANED.code,
-    }
-)
-_NEEDS_POLICY = frozenset(
-    {
-        codes.POLICY_FETCH_FAILED.code,
-        codes.POLICY_REDIRECT.code,
-        codes.POLICY_HTTP_STATUS.code,
-        codes.POLICY_TOO_LARGE.code,
-        codes.POLICY_HTML.code,
-        codes.POLICY_SYNTAX.code,
-        codes.POLICY_FORMAT.code,
-        codes.POLICY_DUPLICATE_KEY.code,
-        codes.POLICY_MAX_AGE_LONG.code,
-        codes.MX_NOT_COVERED.code,
-    }
-)
-_NEEDS_ENFORCE = frozenset({codes.POLICY_MODE_TESTING.code, codes.POLICY_MAX_AGE_SHORT.code})
-
-
-@dataclass(frozen=True, slots=True)
-class _Remedies:
-    """The exact fixes for this domain, computed once and attached by finding code."""
-
-    current: Remedy | None  # the served policy, when it needs no change
-    planned: Remedy | None  # a corrected policy from the live MX set
-    enforce: Remedy | None  # the same, in enforce mode
-
-    @classmethod
-    def build(cls, obs: MtaStsObservations, policy: PolicyParse | None) -> _Remedies:
-        planned = plan(obs.domain, policy, obs.mx_hosts)
-        current = None
-        unchanged = policy is not None and planned_patterns(policy.mx, obs.mx_hosts) == list(
-            policy.mx
-        )
-        if policy is not None and policy.valid and unchanged:
-            current = Remedy(obs.domain, policy.text)
-        enforce = plan(obs.domain, policy, obs.mx_hosts, mode=Mode.ENFORCE)
-        return cls(current, planned, enforce)
-
-    def attach(self, item: Finding) -> Finding:
-        """``item`` with its exact fix, when one can be built."""
-        if item.status in (Status.PASS, Status.INFO, Status.NOT_APPLICABLE, Status.ERROR):
-            return item
-        fix: str | None = None
-        if item.code in _NEEDS_RECORD:
-            fix = self.current.zone_line if self.current else _steps(self.planned)
-        elif item.code in _NEEDS_POLICY:
-            fix = _steps(self.planned)
-        elif item.code in _NEEDS_ENFORCE:
-            fix = _steps(self.enforce)
-        if fix is not None and item.code == codes.POLICY_MODE_TESTING.code:
-            fix = (
-                "Once TLS-RPT reports show no failures for a few weeks, switch to enforce:\n" + fix
-            )
-        return replace(item, fix=fix) if fix else item
-
-
-def _steps(remedy: Remedy | None) -> str | None:
-    return remedy.policy_steps() if remedy else None
-
-
 def _evidence(
     obs: MtaStsObservations,
     record: RecordJudgement,
     policy: PolicyParse | None,
     rows: list[dict[str, JSONValue]],
-    remedies: _Remedies | None,
+    remedies: Remedies | None,
     applied: PolicyParse | None,
 ) -> dict[str, JSONValue]:
     """Evidence; ``policy.mode`` and ``policy.mx`` are the policy senders apply (``None`` and

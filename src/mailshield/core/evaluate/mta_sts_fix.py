@@ -9,8 +9,9 @@ exactly when the body does (RFC 8461 §3.1) and no clock is needed. Order of ope
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from mailshield.core.catalogue import mta_sts as codes
 from mailshield.core.documents.mta_sts_policy import (
     MAX_AGE_LIMIT,
     Mode,
@@ -18,6 +19,7 @@ from mailshield.core.documents.mta_sts_policy import (
     policy_id,
     render_policy,
 )
+from mailshield.core.model import Finding, Status
 from mailshield.core.names import mx_pattern_matches
 
 TESTING_MAX_AGE = 86_400  # one day while testing: a mistake is forgotten quickly
@@ -90,3 +92,74 @@ def plan(
         return Remedy(domain, render_policy(chosen, max_age, patterns))
     except ValueError:  # a live MX name that is not a valid host name: no exact fix possible
         return None
+
+
+_NEEDS_RECORD = frozenset(
+    {
+        codes.RECORD_MISSING.code,
+        codes.RECORD_INVALID.code,
+        codes.RECORD_MULTIPLE.code,
+        codes.RECORD_DANGLING_CNAME.code,
+        codes.RECORD_LENIENT_VERSION.code,
+        codes.RECORD_DUPLICATE_FIELD.code,
+        codes.POLICY_ORPHANED.code,
+    }
+)
+_NEEDS_POLICY = frozenset(
+    {
+        codes.POLICY_FETCH_FAILED.code,
+        codes.POLICY_REDIRECT.code,
+        codes.POLICY_HTTP_STATUS.code,
+        codes.POLICY_TOO_LARGE.code,
+        codes.POLICY_HTML.code,
+        codes.POLICY_SYNTAX.code,
+        codes.POLICY_FORMAT.code,
+        codes.POLICY_DUPLICATE_KEY.code,
+        codes.POLICY_MAX_AGE_LONG.code,
+        codes.MX_NOT_COVERED.code,
+    }
+)
+_NEEDS_ENFORCE = frozenset({codes.POLICY_MODE_TESTING.code, codes.POLICY_MAX_AGE_SHORT.code})
+
+
+@dataclass(frozen=True, slots=True)
+class Remedies:
+    """The exact fixes for one domain, computed once and attached by finding code: record
+    problems get the TXT line (plus the file when the policy must change too), policy and
+    coverage problems the corrected file and its record, testing mode the enforce version."""
+
+    current: Remedy | None  # the served policy, when it needs no change
+    planned: Remedy | None  # a corrected policy from the live MX set
+    enforce: Remedy | None  # the same, in enforce mode
+
+    @classmethod
+    def build(
+        cls, domain: str, policy: PolicyParse | None, mx_hosts: Sequence[str] | None
+    ) -> Remedies:
+        """The fixes for ``domain`` given the served policy (if any) and the live MX set."""
+        unchanged = policy is not None and planned_patterns(policy.mx, mx_hosts) == list(policy.mx)
+        current = Remedy(domain, policy.text) if policy and policy.valid and unchanged else None
+        planned = plan(domain, policy, mx_hosts)
+        enforce = plan(domain, policy, mx_hosts, mode=Mode.ENFORCE)
+        return cls(current, planned, enforce)
+
+    def attach(self, item: Finding) -> Finding:
+        """``item`` with its exact fix, when one can be built."""
+        if item.status in (Status.PASS, Status.INFO, Status.NOT_APPLICABLE, Status.ERROR):
+            return item
+        fix: str | None = None
+        if item.code in _NEEDS_RECORD:
+            fix = self.current.zone_line if self.current else _steps(self.planned)
+        elif item.code in _NEEDS_POLICY:
+            fix = _steps(self.planned)
+        elif item.code in _NEEDS_ENFORCE:
+            fix = _steps(self.enforce)
+        if fix is not None and item.code == codes.POLICY_MODE_TESTING.code:
+            fix = (
+                "Once TLS-RPT reports show no failures for a few weeks, switch to enforce:\n" + fix
+            )
+        return replace(item, fix=fix) if fix else item
+
+
+def _steps(remedy: Remedy | None) -> str | None:
+    return remedy.policy_steps() if remedy else None

@@ -181,6 +181,20 @@ def test_dangling_cname() -> None:
 
 
 @pytest.mark.parametrize(
+    "zone",
+    [
+        pytest.param({f"{TXT_NAME} TXT": ["v=stsv1; id=1"]}, id="near-miss"),
+        pytest.param({f"{TXT_NAME} CNAME": ["gone.provider.example."]}, id="dangling-cname"),
+    ],
+)
+def test_broken_record_still_reports_the_policy_host(zone: Mapping[str, Entry]) -> None:
+    """A record meant but unusable counts as intent: policy host problems are reported too."""
+    result = observe(zone, https_response(URL, status=404))
+    assert codes(result)[1:] == ["mta_sts.policy.http_status"]
+    assert result.evidence["record"]["state"] == "broken"
+
+
+@pytest.mark.parametrize(
     ("outcome", "status"),
     [
         pytest.param(TIMEOUT, Status.ERROR, id="timeout-could-not-test"),
