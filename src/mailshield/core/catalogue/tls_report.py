@@ -309,7 +309,7 @@ EMAIL_LENIENT_MEDIA_TYPE = define(
     "tls_report.email.lenient_media_type",
     INFO,
     "Report part with a generic media type",
-    "Part {subject} is {content_type} (file name {filename!r}), not application/tlsrpt+gzip or"
+    "MIME {subject} is {content_type} (file name {filename!r}), not application/tlsrpt+gzip or"
     " +json; it was accepted" + _TIMES + ".",
     "RFC 8460 §5.3, §6.4, §6.5",
 )
@@ -345,7 +345,7 @@ EMAIL_PART_TOO_LARGE = define(
     "tls_report.email.part_too_large",
     WARN,
     "Report part too large",
-    "Part {subject} is larger than {limit} bytes and was skipped" + _TIMES + ".",
+    "MIME {subject} is larger than {limit} bytes and was skipped" + _TIMES + ".",
 )
 EMAIL_TOO_MANY_PARTS = define(
     "tls_report.email.too_many_parts",

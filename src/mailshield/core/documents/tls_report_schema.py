@@ -356,6 +356,10 @@ class _Reader:
             known = self.ips.get(value)
             if known is not None:
                 return known
+            canonical = canonical_ip(value) if len(value) <= 64 else None
+            if canonical is not None:  # a new, well-formed address: the common case
+                self.ips[value] = canonical
+                return canonical
         text = self.required_text(value, here, field)
         if text is None:
             return None
