@@ -1,0 +1,129 @@
+"""DKIM evaluation over supplied and common selectors."""
+
+from collections.abc import Mapping, Sequence
+
+import pytest
+from tests.support.fake_dns import NXDOMAIN, TIMEOUT, Entry, FakeDns
+from tests.unit.core.records.test_dkim import RSA2048, rsa_key
+
+from mailshield.core.evaluate.dkim import COMMON_SELECTORS, dkim_queries, evaluate_dkim
+from mailshield.core.model import CheckResult, Status
+
+D = "example.com"
+KEY = f"v=DKIM1; k=rsa; p={RSA2048}"
+
+
+def check(zone: Mapping[str, Entry], supplied: Sequence[str] = ()) -> CheckResult:
+    dns = FakeDns(zone)
+    return evaluate_dkim(D, supplied, dns.gather(lambda _a: dkim_queries(D, supplied)))
+
+
+def codes(result: CheckResult) -> list[str]:
+    return [f.code for f in result.findings]
+
+
+def test_queries_cover_supplied_and_common_selectors_once() -> None:
+    """Supplied selectors come first, common ones follow, duplicates are dropped."""
+    names = {name for name, _ in dkim_queries(D, ["Mail", "custom"])}
+    assert "custom._domainkey.example.com" in names
+    assert "mail._domainkey.example.com" in names
+    assert len(names) == len(COMMON_SELECTORS) + 1
+
+
+def test_common_selector_key_passes() -> None:
+    """A key found at a common selector is reported as a pass with its description."""
+    result = check({"selector1._domainkey.example.com TXT": [KEY]})
+    assert result.status is Status.PASS
+    assert [f.message for f in result.findings] == [
+        "selector1._domainkey.example.com publishes a 2048-bit RSA key."
+    ]
+    assert [s["selector"] for s in result.evidence["selectors"]] == ["selector1"]
+
+
+def test_no_key_anywhere_is_info() -> None:
+    """Without supplied selectors and no common key, the result is info, not fail."""
+    result = check({})
+    assert codes(result) == ["dkim.key.none_found"]
+    assert result.status is Status.INFO
+
+
+def test_supplied_selector_without_key_fails() -> None:
+    """A selector the user names must have a key (DKIM-01)."""
+    result = check({}, ["s2024"])
+    assert codes(result) == ["dkim.key.not_found"]
+    assert result.status is Status.FAIL
+
+
+def test_supplied_selector_with_non_dkim_txt_is_checked() -> None:
+    """At a supplied selector any TXT record is judged as a key record."""
+    result = check({"s2024._domainkey.example.com TXT": ["hello=world"]}, ["s2024"])
+    assert "dkim.key.missing" in codes(result)
+
+
+def test_wildcard_txt_at_common_selector_is_ignored() -> None:
+    """A TXT that is not a key (e.g. from a wildcard) at a common selector is not judged."""
+    result = check({"*._domainkey.example.com TXT": ["v=spf1 -all"]})
+    assert codes(result) == ["dkim.key.none_found"]
+
+
+@pytest.mark.parametrize(
+    ("record", "code", "status"),
+    [
+        pytest.param(f"p={rsa_key(768)}", "dkim.key.weak", Status.FAIL, id="weak"),
+        pytest.param(f"p={rsa_key(1024)}", "dkim.key.short", Status.WARN, id="short"),
+        pytest.param("v=DKIM1; p=", "dkim.key.revoked", Status.WARN, id="revoked"),
+        pytest.param(f"v=DKIM1; t=y; p={RSA2048}", "dkim.testing", Status.WARN, id="testing"),
+        pytest.param(f"v=DKIM1; k=x; p={RSA2048}", "dkim.key.type_unknown", Status.FAIL, id="k"),
+    ],
+)
+def test_key_problems_at_common_selectors_are_reported(
+    record: str, code: str, status: Status
+) -> None:
+    """Problems of a key found at a common selector count like those of a supplied one."""
+    result = check({"google._domainkey.example.com TXT": [record]})
+    assert code in codes(result)
+    assert result.status is status
+
+
+def test_multiple_records_at_selector() -> None:
+    """Two key records at one selector make the result undefined: fail (DKIM-02)."""
+    result = check({"k1._domainkey.example.com TXT": [KEY, KEY]})
+    assert codes(result) == ["dkim.record.multiple"]
+
+
+def test_cname_chain_is_in_evidence() -> None:
+    """A selector delegated by CNAME (common with mail providers) shows its chain."""
+    zone = {
+        "selector1._domainkey.example.com CNAME": ["selector1-x._domainkey.provider.example"],
+        "selector1-x._domainkey.provider.example TXT": [KEY],
+    }
+    entry = check(zone).evidence["selectors"][0]
+    assert entry["cname_chain"] == ["selector1-x._domainkey.provider.example"]
+    assert entry["key_bits"] == 2048
+
+
+def test_timeout_on_supplied_selector_is_could_not_test() -> None:
+    """A failed lookup of a named selector is error, never fail."""
+    result = check({"s2024._domainkey.example.com TXT": TIMEOUT}, ["s2024"])
+    assert codes(result) == ["dkim.dns.failed"]
+    assert result.status is Status.ERROR
+
+
+def test_timeout_on_common_selector_matters_only_without_keys() -> None:
+    """A common selector's failed lookup is could-not-test only when no key was found."""
+    failing = {"default._domainkey.example.com TXT": TIMEOUT}
+    assert check(failing).status is Status.ERROR
+    with_key = {**failing, "google._domainkey.example.com TXT": [KEY]}
+    assert check(with_key).status is Status.PASS
+
+
+def test_invalid_supplied_selector() -> None:
+    """A selector that is not a DNS name is reported and not looked up."""
+    result = check({"google._domainkey.example.com TXT": [KEY]}, ["bad selector"])
+    assert "dkim.selector.invalid" in codes(result)
+
+
+def test_nxdomain_supplied_selector_names_outcome() -> None:
+    """The not-found finding says what DNS answered."""
+    result = check({"s._domainkey.example.com TXT": NXDOMAIN}, ["s"])
+    assert result.findings[0].params["outcome"] == "nxdomain"
