@@ -68,3 +68,10 @@ RUA_INVALID = define(
     "The rua destination {subject} cannot receive reports: {problem}.",
     "RFC 8460 §3, RFC 6068 §2",
 )
+RUA_UNREACHABLE = define(
+    "tls_rpt.rua.unreachable",
+    Status.WARN,  # fail when no destination can receive reports
+    "Report destination cannot be reached (RPT-06, RPT-07)",
+    "Reports to {subject} cannot be delivered: {problem}.",
+    "RFC 8460 §3, RFC 5321 §5.1, RFC 7505 §3",
+)

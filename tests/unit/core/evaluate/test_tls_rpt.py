@@ -5,8 +5,10 @@ from collections.abc import Mapping
 import pytest
 from tests.support.fake_dns import NXDOMAIN, SERVFAIL, TIMEOUT, Entry, FakeDns
 
-from mailshield.core.evaluate.tls_rpt import evaluate_tls_rpt, recommended_record
+from mailshield.core.evaluate.answers import AnswerMap, Query, query
+from mailshield.core.evaluate.tls_rpt import evaluate_tls_rpt, recommended_record, tls_rpt_queries
 from mailshield.core.model import CheckResult, Status
+from mailshield.core.observations import DnsAnswer
 
 DOMAIN = "example.com"
 NAME = f"_smtp._tls.{DOMAIN}"
@@ -144,3 +146,71 @@ def test_recommended_record_default() -> None:
     assert recommended_record("example.org") == (
         '_smtp._tls.example.org. IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@example.org"'
     )
+
+
+def gathered(zone: Mapping[str, Entry]) -> AnswerMap:
+    """Run the planner to completion against a fake zone (what the service does)."""
+    dns = FakeDns(zone)
+    answers: dict[Query, DnsAnswer] = {}
+    while needed := [q for q in tls_rpt_queries(DOMAIN, answers) if q not in answers]:
+        answers.update({q: dns.answer(*q) for q in needed})
+    return answers
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        pytest.param({}, "does not exist", id="mail-domain-nxdomain"),
+        pytest.param({"r.example MX": ["0 ."]}, "null MX", id="null-mx"),
+        pytest.param({"r.example TXT": ["x"]}, "neither MX nor address", id="no-mx-no-address"),
+    ],
+)
+def test_unreachable_mail_destination(extra: Mapping[str, Entry], problem: str) -> None:
+    """RPT-06: a mail domain that takes no mail is reported; the only one fails."""
+    zone = {f"{NAME} TXT": ["v=TLSRPTv1; rua=mailto:tlsrpt@r.example"], **extra}
+    answers = gathered(zone)
+    result = evaluate_tls_rpt(DOMAIN, answers[query(NAME, "TXT")], True, answers)
+    [finding] = result.findings
+    assert (finding.code, finding.status) == ("tls_rpt.rua.unreachable", Status.FAIL)
+    assert problem in str(finding.params["problem"])
+    assert finding.fix == DEFAULT_FIX
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param({"r.example MX": ["10 mx.r.example."]}, id="mx"),
+        pytest.param({"r.example A": ["192.0.2.1"]}, id="implicit-mx"),
+        pytest.param({"r.example MX": TIMEOUT}, id="lookup-timeout-not-judged"),
+    ],
+)
+def test_reachable_or_unknown_mail_destination(extra: Mapping[str, Entry]) -> None:
+    """A mail domain with MX, or with only an address (implicit MX), or unknown: no finding."""
+    zone = {f"{NAME} TXT": ["v=TLSRPTv1; rua=mailto:tlsrpt@r.example"], **extra}
+    answers = gathered(zone)
+    assert evaluate_tls_rpt(DOMAIN, answers[query(NAME, "TXT")], True, answers).findings == ()
+
+
+def test_unresolvable_https_beside_good_mailto_warns() -> None:
+    """RPT-07: an HTTPS host without address warns when another destination works; the
+    fix keeps only the working destination."""
+    zone = {
+        f"{NAME} TXT": ["v=TLSRPTv1; rua=mailto:a@example.com,https://gone.example/r"],
+        "example.com MX": ["10 mx.example.com."],
+    }
+    answers = gathered(zone)
+    result = evaluate_tls_rpt(DOMAIN, answers[query(NAME, "TXT")], True, answers)
+    [finding] = result.findings
+    assert (finding.code, finding.status, finding.subject) == (
+        "tls_rpt.rua.unreachable",
+        Status.WARN,
+        "https://gone.example/r",
+    )
+    assert finding.fix == '_smtp._tls.example.com. IN TXT "v=TLSRPTv1; rua=mailto:a@example.com"'
+    assert query("gone.example", "MX") not in answers
+
+
+def test_address_literal_needs_no_lookup() -> None:
+    """An https destination with an IP address is not looked up."""
+    answers = gathered({f"{NAME} TXT": ["v=TLSRPTv1; rua=https://192.0.2.7/r"]})
+    assert list(answers) == [query(NAME, "TXT")]
