@@ -156,3 +156,5 @@ class SmtpProbe:
     tls_versions: tuple[str, ...] = field(default=())  # versions seen accepted, when probed
     error: str = ""
     elapsed: float = 0.0
+    # EHLO keywords after the handshake; STARTTLS must not be listed again (RFC 3207 §4.2)
+    ehlo_keywords_after_tls: tuple[str, ...] = ()

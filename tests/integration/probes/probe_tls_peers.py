@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +27,13 @@ def server_context(
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     crt, key = cert.write(folder, f"server-{id(cert)}")
     context.load_cert_chain(crt, key)
-    if minimum is not None:
-        context.set_ciphers("ALL:@SECLEVEL=0")
-        context.minimum_version = minimum
-    if maximum is not None:
-        context.maximum_version = maximum
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # naming TLS 1.0/1.1 is deprecated
+        if minimum is not None:
+            context.set_ciphers("ALL:@SECLEVEL=0")
+            context.minimum_version = minimum
+        if maximum is not None:
+            context.maximum_version = maximum
     return context
 
 
