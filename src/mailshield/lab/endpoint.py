@@ -9,7 +9,7 @@ import ipaddress
 import socket
 from typing import NamedTuple
 
-__all__ = ["Endpoint", "free_port", "loopback"]
+__all__ = ["AddressInUse", "Endpoint", "ensure_free", "free_port", "loopback"]
 
 _LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
@@ -54,3 +54,25 @@ def free_port(host: str) -> int:
                     continue
                 return port
     raise OSError(f"no port free for both UDP and TCP on {host}")
+
+
+class AddressInUse(OSError):
+    """Something already listens where a lab daemon should."""
+
+
+def ensure_free(endpoint: Endpoint, *, udp: bool = True) -> None:
+    """Raise :class:`AddressInUse` when ``endpoint`` cannot be bound for TCP (and UDP).
+
+    Checked before a daemon starts: a readiness probe answered by whoever holds the address
+    would otherwise pass for the new daemon being ready.
+    """
+    kinds = (socket.SOCK_STREAM, socket.SOCK_DGRAM) if udp else (socket.SOCK_STREAM,)
+    for kind in kinds:
+        with socket.socket(socket.AF_INET, kind) as sock:
+            if kind == socket.SOCK_STREAM:
+                # Same option the daemons set, so a socket in TIME_WAIT does not count as in use.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(endpoint)
+            except OSError as exc:
+                raise AddressInUse(f"{endpoint.colon()} is already in use: {exc}") from exc

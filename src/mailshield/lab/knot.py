@@ -27,7 +27,7 @@ import dns.rrset
 import dns.tsig
 import dns.zone
 
-from mailshield.lab.endpoint import Endpoint, loopback
+from mailshield.lab.endpoint import Endpoint, ensure_free, loopback
 from mailshield.lab.process import (
     Daemon,
     Service,
@@ -121,6 +121,7 @@ class Knot(Service):
     def start(self) -> None:
         """Write configuration and zone files, check them, start knotd, wait until all zones
         answer (signed ones with an RRSIG)."""
+        ensure_free(self.listen)
         self._write_files()
         run_tool([binary("knotc"), "-c", str(self.config_path), "conf-check"])
         ready = all_of(*(self._serves(zone) for zone in self.zones.values()))

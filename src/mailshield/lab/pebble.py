@@ -19,7 +19,7 @@ import ssl
 from pathlib import Path
 
 from mailshield.lab.ca import LabCA
-from mailshield.lab.endpoint import Endpoint, loopback
+from mailshield.lab.endpoint import Endpoint, ensure_free, loopback
 from mailshield.lab.process import Daemon, LabProcessError, Service, binary, make_workdir
 from mailshield.lab.readiness import all_of, https_answers
 
@@ -78,6 +78,8 @@ class Pebble(Service):
 
     def start(self) -> None:
         """Write the API certificate and config, start pebble, wait until both APIs answer."""
+        for endpoint in dict.fromkeys((self.api, self.management)):
+            ensure_free(endpoint, udp=False)
         config = self._write_config()
         ready = all_of(
             https_answers(self.api, "/dir", self.ca_bundle),

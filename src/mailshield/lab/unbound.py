@@ -21,7 +21,7 @@ from pathlib import Path
 import dns.name
 import dns.rrset
 
-from mailshield.lab.endpoint import Endpoint, loopback
+from mailshield.lab.endpoint import Endpoint, ensure_free, loopback
 from mailshield.lab.process import Daemon, Service, binary, make_workdir, run_tool, socket_path
 from mailshield.lab.readiness import all_of, dns_answers
 
@@ -92,6 +92,8 @@ class Unbound(Service):
 
     def start(self) -> None:
         """Write and check the configuration, start unbound, wait until every address answers."""
+        for endpoint in self.listen:
+            ensure_free(endpoint)
         self._socket.parent.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(self.render_config())
         run_tool([binary("unbound-checkconf"), str(self.config_path)])
@@ -146,6 +148,7 @@ class Unbound(Service):
             "verbosity: 1",
             "val-log-level: 2",
             "num-threads: 1",
+            "so-reuseport: no",
             "access-control: 127.0.0.0/8 allow",
             "do-not-query-localhost: no",
             *(f"do-not-query-address: {block}" for block in _NOT_LOOPBACK),

@@ -19,7 +19,7 @@ import pytest
 from tests.integration.lab.dns_stub import ask
 from tests.support.lab import require_binary
 
-from mailshield.lab.endpoint import loopback
+from mailshield.lab.endpoint import AddressInUse, loopback
 from mailshield.lab.knot import Knot, KnotZone, TsigKey, UpdateAccess
 from mailshield.lab.process import ToolError
 
@@ -200,3 +200,11 @@ def test_stop_leaves_no_process_and_keeps_the_log(tmp_path: Path) -> None:
         pid = server.pid
     assert_gone(pid)
     assert "server started" in server.log_path.read_text()
+
+
+def test_taken_address_fails_before_start(knot: Knot, tmp_path: Path) -> None:
+    """A second Knot on a taken address fails at once, naming it, and starts no process."""
+    second = Knot([ZONES[0]], listen=knot.listen, workdir=tmp_path)
+    with pytest.raises(AddressInUse, match=knot.listen.colon()):
+        second.start()
+    assert second.pid is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from tests.integration.lab.dns_stub import StubDns, ask
 from tests.support.lab import require_binary
 
 from mailshield.lab.dnssec import bogus_ds
-from mailshield.lab.endpoint import loopback
+from mailshield.lab.endpoint import AddressInUse, loopback
 from mailshield.lab.knot import Knot, KnotZone
 from mailshield.lab.process import ToolError
 from mailshield.lab.unbound import StubZone, Unbound
@@ -168,7 +169,16 @@ def test_listens_on_every_address_and_stops_cleanly(tmp_path: Path) -> None:
 def test_listens_on_port_53_for_ip_only_tools(plain: StubDns, tmp_path: Path) -> None:
     """With root, Unbound also listens on 127.x:53, the form resolv.conf and `-n IP` tools need."""
     require_binary("unbound")
-    listen = [loopback(RESOLVER_HOST), loopback("127.0.3.53", 53)]
+    # A random address: two test runs at once would otherwise both want the same port 53.
+    listen = [loopback(RESOLVER_HOST), loopback(f"127.0.3.{random.randint(100, 199)}", 53)]
     with Unbound(fallback=plain.listen, listen=listen, workdir=tmp_path):
         response = ask(listen[1], "www.plain.unbound.test", "A")
     assert [r.to_text() for r in response.answer[0]] == ["127.0.3.83"]
+
+
+def test_taken_address_fails_before_start(unbound: Unbound, tmp_path: Path) -> None:
+    """A second resolver on a taken address fails at once, naming it, and starts no process."""
+    second = Unbound(listen=[unbound.address], workdir=tmp_path)
+    with pytest.raises(AddressInUse, match=unbound.address.colon()):
+        second.start()
+    assert second.pid is None
