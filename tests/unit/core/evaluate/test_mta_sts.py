@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.support.fake_dns import SERVFAIL, TIMEOUT, Entry, FakeDns
 from tests.support.fake_https import https_failure, https_response, policy_url
 
@@ -517,4 +519,21 @@ def test_null_mx_with_record_is_information() -> None:
 def test_result_serialises() -> None:
     """The result (findings, fixes, evidence) survives a to_dict/from_dict round trip."""
     result = observe({}, https_response(URL, ENFORCE), mx=[*MX, "other.example.net"])
+    assert CheckResult.from_dict(result.to_dict()) == result
+
+
+@given(
+    txts=st.lists(st.binary(max_size=60), max_size=3),
+    body=st.binary(max_size=300),
+    status=st.sampled_from([200, 200, 301, 404]),
+    mx=st.one_of(st.none(), st.lists(st.sampled_from(["mx1.example.com", "", "a.b"]))),
+)
+def test_evaluation_never_raises(
+    txts: list[bytes], body: bytes, status: int, mx: list[str] | None
+) -> None:
+    """Any record set, body, status and MX set evaluates to a serialisable result."""
+    answer = FakeDns({f"{TXT_NAME} TXT": txts}).answer(TXT_NAME, "TXT")
+    fetch = https_response(URL, body, status=status)
+    hosts = tuple(mx) if mx is not None else None
+    result = evaluate_mta_sts(MtaStsObservations(DOMAIN, answer, fetch, GOOD_CERT, hosts))
     assert CheckResult.from_dict(result.to_dict()) == result
