@@ -78,6 +78,8 @@ class EmailFailureReason(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class EmailFailure:
+    """No report could be taken from the message: a stable ``reason`` and a readable detail."""
+
     reason: EmailFailureReason
     detail: str
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from mailshield.core.catalogue import tls_report as note
 from mailshield.core.documents.notes import NoteLog
+from mailshield.core.documents.tls_report_fields import FieldReader, json_kind, shown
 from mailshield.core.documents.tls_report_model import (
     KNOWN_POLICY_TYPES,
     KNOWN_RESULT_TYPES,
@@ -46,9 +47,6 @@ from mailshield.core.documents.tls_report_model import (
 from mailshield.core.documents.tls_report_values import (
     MAX_COUNT,
     Quirk,
-    canonical_ip,
-    normalise_host,
-    read_count,
     read_datetime,
     tlsa_lines_from_json,
 )
@@ -62,11 +60,6 @@ _DATE_NOTES: dict[Quirk, tuple[FindingSpec, ...]] = {
     Quirk.NOT_RFC3339: (note.DATE_NOT_RFC3339,),
     Quirk.NO_OFFSET_NOT_RFC3339: (note.DATE_NO_OFFSET, note.DATE_NOT_RFC3339),
 }
-_HOST_NOTES = {
-    Quirk.TRAILING_DOT: note.DOMAIN_TRAILING_DOT,
-    Quirk.U_LABEL: note.DOMAIN_U_LABEL,
-    Quirk.INVALID: note.DOMAIN_INVALID,
-}
 
 
 def read_report(
@@ -76,29 +69,14 @@ def read_report(
     return _Reader(limits, notes).report(doc, fingerprint)
 
 
-def _kind(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean"}.get(
-        type(value), "null" if value is None else "number"
-    )
-
-
-class _Reader:
-    """One walk over one document; holds the limits, the note log and the value caches."""
-
-    def __init__(self, limits: ReportLimits, notes: NoteLog) -> None:
-        self.limits = limits
-        self.notes = notes
-        self.ips: dict[str, str] = {}
-        self.hosts: dict[str, str] = {}
-
-    def fail(self, reason: FailureReason, detail: str) -> ParseFailure:
-        return ParseFailure(reason, detail, self.notes.findings())
+class _Reader(FieldReader):
+    """One walk over one document: the schema's structure, member readers inherited."""
 
     # --- report level ------------------------------------------------------------------------
 
     def report(self, doc: Any, fingerprint: str) -> TlsReport | ParseFailure:
         if not isinstance(doc, dict):
-            return self.fail(FailureReason.WRONG_SCHEMA, f"top level is a JSON {_kind(doc)}")
+            return self.fail(FailureReason.WRONG_SCHEMA, f"top level is a JSON {json_kind(doc)}")
         report_id = self.text(doc.get("report-id"), "report-id", "report-id")
         if report_id is None:
             return self.fail(FailureReason.MISSING_REPORT_ID, "report-id is absent or empty")
@@ -133,7 +111,7 @@ class _Reader:
             raw = span.get(key)
             moment, quirk = read_datetime(raw)
             for spec in _DATE_NOTES.get(quirk, ()):
-                self.notes.add(spec, f"date-range.{key}", group=key, value=_show(raw))
+                self.notes.add(spec, f"date-range.{key}", group=key, value=shown(raw))
             times.append(moment)
         start, end = times
         if start and end and end < start:
@@ -141,13 +119,15 @@ class _Reader:
         return start, end
 
     def policies(self, value: Any) -> tuple[ReportPolicy, ...] | ParseFailure:
+        """The readable policies; unreadable entries are skipped and noted, but at least one
+        must remain (RFC 8460 §4.4: "policies" MUST be an array, even of one)."""
         if value is None:
             return self.fail(FailureReason.WRONG_SCHEMA, "the report has no policies member")
         if isinstance(value, dict):
             self.notes.add(note.POLICIES_NOT_ARRAY, "policies")
             value = [value]
         if not isinstance(value, list):
-            return self.fail(FailureReason.WRONG_SCHEMA, f"policies is a JSON {_kind(value)}")
+            return self.fail(FailureReason.WRONG_SCHEMA, f"policies is a JSON {json_kind(value)}")
         if len(value) > self.limits.max_policies:
             return self.fail(
                 FailureReason.TOO_LARGE,
@@ -170,6 +150,7 @@ class _Reader:
     # --- policy level ------------------------------------------------------------------------
 
     def policy(self, item: Any, where: str) -> ReportPolicy | ParseFailure | None:
+        """One ``policies`` entry; ``None`` (noted) when it has no ``policy.policy-type``."""
         if not isinstance(item, dict):
             self.notes.add(note.POLICY_SKIPPED, where, why="it is not an object")
             return None
@@ -273,19 +254,6 @@ class _Reader:
             return items
         return tuple(self.host(item, here, "mx-host", wildcard=True) for item in items)
 
-    def string_list(self, value: Any, here: str, field: str) -> tuple[str, ...] | ParseFailure:
-        if not isinstance(value, list):
-            self.notes.add(note.FIELD_WRONG_TYPE, here, group=field, field=field, type=_kind(value))
-            return ()
-        if len(value) > self.limits.max_list_items:
-            return self.fail(
-                FailureReason.TOO_LARGE,
-                f"{field} at {here} has {len(value)} entries,"
-                f" more than the limit of {self.limits.max_list_items}",
-            )
-        texts = (self.text(item, here, field) for item in value)
-        return tuple(text for text in texts if text is not None)
-
     # --- failure details (hot path) ------------------------------------------------------------
 
     def failure_details(
@@ -309,6 +277,8 @@ class _Reader:
         return tuple(row for row in rows if row is not None)
 
     def failure_detail(self, row: Any, here: str) -> FailureDetail | None:
+        """One ``failure-details`` row. Registered result types and plain integer counts skip
+        the slow readers; result types outside the registry are kept as sent (§4.3, §6.6)."""
         if type(row) is not dict:
             self.notes.add(note.FAILURE_DETAIL_SKIPPED, here)
             return None
@@ -350,125 +320,3 @@ class _Reader:
             self.notes.add(note.RESULT_TYPE_MISSING, here)
             return ""
         return found
-
-    def ip(self, value: Any, here: str, field: str) -> str | None:
-        if type(value) is str:
-            known = self.ips.get(value)
-            if known is not None:
-                return known
-            canonical = canonical_ip(value) if len(value) <= 64 else None
-            if canonical is not None:  # a new, well-formed address: the common case
-                self.ips[value] = canonical
-                return canonical
-        text = self.required_text(value, here, field)
-        if text is None:
-            return None
-        canonical = canonical_ip(text)
-        if canonical is None:
-            self.notes.add(note.IP_INVALID, f"{here}.{field}", group=field, field=field, value=text)
-            return text
-        if type(value) is str:
-            self.ips[value] = canonical
-        return canonical
-
-    def mx_hostname(self, value: Any, here: str) -> str | None:
-        if type(value) is str:
-            known = self.hosts.get(value)
-            if known is not None:
-                return known
-        text = self.required_text(value, here, "receiving-mx-hostname")
-        if text is None:
-            return None
-        return self.host(text, f"{here}.receiving-mx-hostname", "receiving-mx-hostname")
-
-    # --- values ----------------------------------------------------------------------------------
-
-    def registered(
-        self, value: Any, known: frozenset[str], here: str, field: str, unknown: FindingSpec
-    ) -> str | None:
-        """A registry value (policy-type, result-type): lower-cased when that makes it a known
-        one, otherwise kept as sent and noted as unknown; ``None`` when absent."""
-        text = self.text(value, here, field)
-        if text is None or text in known:
-            return text
-        folded = text.strip().lower()
-        if folded in known:
-            self.notes.add(
-                note.VALUE_UPPER_CASE, here, group=field, field=field, value=text, normal=folded
-            )
-            return folded
-        self.notes.add(unknown, here, group=text, value=text)
-        return text
-
-    def host(self, text: str, here: str, field: str, wildcard: bool = False) -> str:
-        name, quirk = normalise_host(text, wildcard)
-        spec = _HOST_NOTES.get(quirk)
-        if spec is None:
-            if not wildcard:
-                self.hosts[text] = name
-        else:
-            self.notes.add(spec, here, group=field, field=field, value=text, alabel=name)
-        return name
-
-    def count(self, value: Any, here: str, field: str) -> int:
-        number, quirk = read_count(value)
-        if quirk is Quirk.MISSING:
-            self.notes.add(note.COUNT_MISSING, here, group=field, field=field)
-        elif quirk is Quirk.NOT_INTEGER:
-            self.notes.add(
-                note.COUNT_NOT_INTEGER,
-                f"{here}.{field}",
-                group=field,
-                field=field,
-                value=_show(value),
-                number=number,
-            )
-        elif quirk is Quirk.INVALID:
-            self.notes.add(
-                note.COUNT_INVALID, f"{here}.{field}", group=field, field=field, value=_show(value)
-            )
-        return number
-
-    def required_text(self, value: Any, here: str, field: str) -> str | None:
-        """A field the RFC does not mark optional; absence is noted."""
-        if value is None:
-            self.notes.add(note.FIELD_MISSING, here, group=field, field=field)
-            return None
-        return self.text(value, f"{here}.{field}", field)
-
-    def optional_text(self, value: Any, here: str, field: str) -> str | None:
-        if type(value) is str and value and len(value) <= self.limits.max_string_length:
-            return value
-        if value is None:
-            return None
-        return self.text(value, f"{here}.{field}", field)
-
-    def text(self, value: Any, here: str, field: str) -> str | None:
-        """A string value: stripped, cut to the length limit; numbers are converted and noted,
-        other JSON types and empty strings noted and dropped. ``None`` stays silent."""
-        if isinstance(value, str):
-            stripped = value.strip()
-            if stripped:
-                return self.clip(stripped, here, field)
-            self.notes.add(note.FIELD_EMPTY, here, group=field, field=field)
-            return None
-        if value is None:
-            return None
-        self.notes.add(note.FIELD_WRONG_TYPE, here, group=field, field=field, type=_kind(value))
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return self.clip(repr(value), here, field)
-        return None
-
-    def clip(self, text: str, here: str, field: str) -> str:
-        limit = self.limits.max_string_length
-        if len(text) <= limit:
-            return text
-        self.notes.add(note.FIELD_TRUNCATED, here, group=field, field=field, limit=limit)
-        return text[:limit]
-
-
-def _show(value: Any) -> Any:
-    """A short JSON-able rendering of a raw value for a note's params."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return str(value)[:80]
