@@ -154,11 +154,28 @@ class Remedies:
             fix = _steps(self.planned)
         elif item.code in _NEEDS_ENFORCE:
             fix = _steps(self.enforce)
-        if fix is not None and item.code == codes.POLICY_MODE_TESTING.code:
-            fix = (
-                "Once TLS-RPT reports show no failures for a few weeks, switch to enforce:\n" + fix
-            )
+        if fix is not None:
+            fix = _preamble(item) + fix
         return replace(item, fix=fix) if fix else item
+
+
+_FETCH_PREAMBLE = {
+    "no_address": "Give {host} an address (A/AAAA, or a CNAME to your policy host) that serves "
+    "HTTPS on port 443.\n",
+    "blocked": "Point {host} at a public address; it resolves to a private or loopback one.\n",
+    "refused": "Make {host} accept HTTPS connections on port 443.\n",
+    "protocol_error": "Make {host} answer the GET with a complete HTTP/1.1 response.\n",
+}
+
+
+def _preamble(item: Finding) -> str:
+    """What to do before publishing the file, when the file alone is not the fix."""
+    if item.code == codes.POLICY_MODE_TESTING.code:
+        return "Once TLS-RPT reports show no failures for a few weeks, switch to enforce:\n"
+    if item.code == codes.POLICY_FETCH_FAILED.code:
+        host = item.subject.partition("://")[2].partition("/")[0]
+        return _FETCH_PREAMBLE.get(str(item.params.get("outcome")), "").format(host=host)
+    return ""
 
 
 def _steps(remedy: Remedy | None) -> str | None:

@@ -352,6 +352,17 @@ def test_fetch_problems(fetch: HttpsFetch, code: str, status: Status) -> None:
         assert finding.fix is None
 
 
+def test_missing_policy_host_fix_says_to_add_an_address_first() -> None:
+    """A policy host without address: the fix starts with the address, then the file."""
+    finding = only(
+        observe(fetch=https_failure(URL, ConnectOutcome.NO_ADDRESS)), "mta_sts.policy.fetch_failed"
+    )
+    assert finding.fix is not None
+    assert finding.fix.startswith(f"Give mta-sts.{DOMAIN} an address")
+    body, _ = fix_parts(finding.fix)
+    assert parse_policy(body.encode()).valid
+
+
 def test_redirect_is_reported_with_its_target_and_never_followed() -> None:
     """A 3xx shows where it points; the fix is the file to serve directly."""
     fetch = https_response(URL, status=302, headers=[("Location", "https://example.com/sts")])
