@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from mailshield import __version__
-from mailshield.interfaces.cli import db, lab, serve
+from mailshield.interfaces.cli import check, codes, db, lab, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,6 +28,8 @@ def cli(ctx: click.Context, config: Path | None) -> None:
 cli.add_command(serve.serve)
 cli.add_command(db.db)
 cli.add_command(lab.lab)
+cli.add_command(codes.codes)
+cli.add_command(check.check)
 
 
 def main() -> None:

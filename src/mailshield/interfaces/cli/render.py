@@ -53,11 +53,16 @@ def _finding_block(item: Finding) -> Group:
     return Group(*parts)
 
 
-def _section(result: CheckResult) -> Group:
+def _section(result: CheckResult, verbose: bool) -> Group:
+    """A protocol's heading, its findings, and with ``verbose`` the evidence behind them."""
     title = Text.assemble(
         (CHECK_TITLES.get(result.check, result.check), "bold"), "  ", _status_text(result.status)
     )
-    return Group(title, *(_finding_block(f) for f in result.findings), Text(""))
+    parts: list[Group | Text] = [title, *(_finding_block(f) for f in result.findings)]
+    if verbose and result.evidence:
+        evidence = json.dumps(result.evidence, indent=2, ensure_ascii=False, default=str)
+        parts.append(Text("  evidence: " + evidence.replace("\n", "\n  "), style="dim"))
+    return Group(*parts, Text(""))
 
 
 def print_report(console: Console, report: Report, *, verbose: bool = False) -> None:
@@ -68,7 +73,7 @@ def print_report(console: Console, report: Report, *, verbose: bool = False) -> 
         (report.grade, "bold"),
         f"   checked {report.checked_at:%Y-%m-%d %H:%M} UTC",
     )
-    sections = [_section(r) for r in report.results if verbose or _worth_showing(r)]
+    sections = [_section(r, verbose) for r in report.results]
     console.print(Panel(header, expand=False))
     for section in sections:
         console.print(section)
@@ -79,10 +84,6 @@ def print_report(console: Console, report: Report, *, verbose: bool = False) -> 
         console.print(
             Text("Could not test (left out of the score): " + ", ".join(untested), style="magenta")
         )
-
-
-def _worth_showing(result: CheckResult) -> bool:
-    return bool(result.findings)
 
 
 def report_json(report: Report, *, indent: int | None = 2) -> str:

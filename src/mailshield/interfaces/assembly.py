@@ -1,0 +1,33 @@
+"""The composition root: concrete probes and stores built from Settings and handed to services."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mailshield.probes.dns import DnsClient, system_nameservers
+from mailshield.probes.https import HttpsClient
+from mailshield.probes.net_policy import AddressPolicy
+from mailshield.probes.smtp import SmtpClient
+from mailshield.probes.trust import load_trust_roots
+from mailshield.services.checker import Checker, CheckOptions, Probes
+from mailshield.services.settings import Settings
+
+
+def build_checker(settings: Settings, *, dkim_selectors: Sequence[str] = ()) -> Checker:
+    """A checker wired to the real network as ``settings`` describe it."""
+    nameservers = settings.resolvers or system_nameservers()
+    policy = AddressPolicy(allow_private=settings.allow_private)
+    roots = load_trust_roots(settings.ca_bundle)
+
+    def probes() -> Probes:
+        dns = DnsClient(nameservers, timeout=settings.dns_timeout)
+        https = HttpsClient(dns, policy=policy, timeout=settings.check_timeout)
+        smtp = SmtpClient(policy=policy, port=settings.smtp_port, timeout=settings.check_timeout)
+        return Probes(dns, https, smtp if settings.smtp_probe else None)
+
+    options = CheckOptions(
+        smtp=settings.smtp_probe,
+        dkim_selectors=tuple(dkim_selectors),
+        private_ok=settings.allow_private,
+    )
+    return Checker(probes, roots, options)

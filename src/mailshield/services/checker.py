@@ -1,0 +1,168 @@
+"""The domain checker: gathers every observation concurrently and evaluates it into a Report.
+
+Probes are passed in (constructor injection), so the same service runs against the internet,
+the lab, or fakes. One failing protocol check never spoils the others: it becomes an
+"internal error" (could not test) result of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from mailshield.core.catalogue import general
+from mailshield.core.certs import CertVerdict, TrustRoots, judge_chain
+from mailshield.core.evaluate.dane import evaluate_dane
+from mailshield.core.evaluate.mx import MxLookup, MxSet, evaluate_mx, mx_set
+from mailshield.core.evaluate.starttls import evaluate_starttls
+from mailshield.core.findings import finding
+from mailshield.core.model import CheckResult, Report
+from mailshield.core.observations import TlsSession
+from mailshield.core.scoring import score
+from mailshield.services.ports import DnsLookup, HttpsFetcher, SmtpProber
+from mailshield.services.protocols.bimi import check_bimi
+from mailshield.services.protocols.dkim import check_dkim
+from mailshield.services.protocols.dmarc import check_dmarc
+from mailshield.services.protocols.mta_sts import check_mta_sts
+from mailshield.services.protocols.spf import check_spf
+from mailshield.services.protocols.tls_rpt import check_tls_rpt
+from mailshield.services.protocols.transport import lookup_mx, observe_transport
+from mailshield.services.transport_policy import authenticated_hosts
+
+log = logging.getLogger(__name__)
+
+CHECK_ORDER = ("mx", "mta_sts", "tls_rpt", "starttls", "dane", "spf", "dmarc", "dkim", "bimi")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    smtp: bool = True
+    dkim_selectors: Sequence[str] = ()
+    private_ok: bool = False  # lab mode: loopback/private addresses are not findings
+
+
+@dataclass(frozen=True, slots=True)
+class Probes:
+    """The probes of one domain check; their caches live as long as the check."""
+
+    dns: DnsLookup
+    https: HttpsFetcher
+    smtp: SmtpProber | None
+
+
+@dataclass(slots=True)
+class Checker:
+    """Checks domains; safe to share between concurrent checks (each gets fresh probes)."""
+
+    probes: Callable[[], Probes]
+    roots: TrustRoots
+    options: CheckOptions = field(default_factory=CheckOptions)
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+
+    async def check(self, domain: str) -> Report:
+        """The full report for ``domain`` (an A-label name, already validated)."""
+        return await _DomainCheck(self.probes(), self.roots, self.options, self.clock()).run(domain)
+
+
+@dataclass(slots=True)
+class _DomainCheck:
+    probes: Probes
+    roots: TrustRoots
+    options: CheckOptions
+    now: dt.datetime
+
+    @property
+    def dns(self) -> DnsLookup:
+        return self.probes.dns
+
+    async def run(self, domain: str) -> Report:
+        now = self.now
+
+        def judge(tls: TlsSession, host: str) -> CertVerdict:
+            return judge_chain(tls.chain_der, host, self.roots, now)
+
+        mx_task = asyncio.ensure_future(lookup_mx(self.dns, domain))
+        independent = {
+            "spf": _guard("spf", check_spf(self.dns, domain)),
+            "dkim": _guard("dkim", check_dkim(self.dns, domain, self.options.dkim_selectors)),
+        }
+        dmarc_task = asyncio.ensure_future(_guard("dmarc", check_dmarc(self.dns, domain)))
+        bimi_task = asyncio.ensure_future(self._bimi(domain, dmarc_task))
+        spf_dkim = asyncio.gather(*independent.values())
+        transport = await self._transport(domain, mx_task, judge)
+        spf, dkim = await spf_dkim
+        results = {
+            **transport,
+            "spf": spf,
+            "dkim": dkim,
+            "dmarc": await dmarc_task,
+            "bimi": await bimi_task,
+        }
+        ordered = tuple(results[name] for name in CHECK_ORDER)
+        total = score(ordered)
+        return Report(domain, now, ordered, total.points, total.grade)
+
+    async def _bimi(self, domain: str, dmarc: Awaitable[CheckResult]) -> CheckResult:
+        return await _guard("bimi", _after(dmarc, lambda d: check_bimi(self.dns, domain, d)))
+
+    async def _transport(
+        self,
+        domain: str,
+        mx_task: Awaitable[MxLookup],
+        judge: Callable[[TlsSession, str], CertVerdict],
+    ) -> dict[str, CheckResult]:
+        lookup = await mx_task
+        mx_result = evaluate_mx(lookup, private_ok=self.options.private_ok)
+        hosts = mx_set(lookup)
+        if hosts.null_mx or not hosts.known:
+            return {"mx": mx_result, **_transport_not_applicable(hosts)}
+        smtp = self.probes.smtp if self.options.smtp else None
+        https = self.probes.https
+        mta_sts, observed = await asyncio.gather(
+            _guard("mta_sts", check_mta_sts(self.dns, https, domain, hosts.names, judge)),
+            observe_transport(self.dns, smtp, hosts, judge),
+        )
+        tls_rpt = await _guard("tls_rpt", check_tls_rpt(self.dns, domain, _sts_present(mta_sts)))
+        dane = evaluate_dane(domain, lookup.mx.dnssec, observed.dane)
+        strict = authenticated_hosts(mta_sts, dane, hosts.names)
+        starttls = evaluate_starttls(observed.smtp, strict_hosts=strict, probed=smtp is not None)
+        return {
+            "mx": mx_result,
+            "mta_sts": mta_sts,
+            "tls_rpt": tls_rpt,
+            "starttls": starttls,
+            "dane": dane,
+        }
+
+
+def _sts_present(result: CheckResult) -> bool:
+    return not any(f.code == "mta_sts.record.missing" for f in result.findings)
+
+
+def _transport_not_applicable(hosts: MxSet) -> dict[str, CheckResult]:
+    reason = "the domain accepts no mail (null MX)" if hosts.null_mx else "the MX hosts are unknown"
+    return {
+        name: CheckResult(name, (finding(general.NOT_APPLICABLE, check=name, reason=reason),))
+        for name in ("mta_sts", "tls_rpt", "starttls", "dane")
+    }
+
+
+async def _after(
+    first: Awaitable[CheckResult], then: Callable[[CheckResult], Awaitable[CheckResult]]
+) -> CheckResult:
+    return await then(await first)
+
+
+async def _guard(check: str, work: Awaitable[CheckResult]) -> CheckResult:
+    """Run one protocol check; an unexpected exception becomes a could-not-test result."""
+    try:
+        return await work
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.exception("check %s failed", check)
+        detail = f"{type(exc).__name__}: {exc}"
+        return CheckResult(check, (finding(general.INTERNAL_ERROR, check=check, error=detail),))
