@@ -119,7 +119,8 @@ class LabPolicyServer:
                 context = server_context(certificate, alpn=["http/1.1"])
                 by_certificate[certificate.cert_pem] = context
             by_name[name] = context
-        default = server_context(_certificate(next(iter(self.sites.values()))), alpn=["http/1.1"])
+        # The first site's context also answers connections without SNI or with an unknown name.
+        default = next(iter(by_name.values()))
 
         def select(ssl_object: ssl.SSLObject, server_name: str | None, _: ssl.SSLContext) -> None:
             chosen = by_name.get((server_name or "").lower().rstrip("."))

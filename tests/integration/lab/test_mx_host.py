@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import smtplib
 import socket
 import ssl
@@ -323,12 +324,26 @@ async def test_oversize_message_is_refused(certs: BehaviourCertificates) -> None
     assert (caught.value.smtp_code, received) == (552, [])
 
 
-async def test_stop_closes_open_conversations(certs: BehaviourCertificates) -> None:
-    """Stopping a host ends its open sessions: a waiting client sees the connection close."""
+async def test_stop_closes_open_conversations(
+    certs: BehaviourCertificates, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stopping a host ends open sessions cleanly: a waiting client sees the connection close."""
     async with mx(certs, MxBehaviour.VALID) as server:
         client = await asyncio.to_thread(connect, server)
     with client, pytest.raises(smtplib.SMTPServerDisconnected):
         await asyncio.to_thread(client.ehlo)
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
+
+
+async def test_stop_ends_a_tarpit(
+    certs: BehaviourCertificates, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stopping a tarpit ends the waiting connection at once and logs no error."""
+    async with mx(certs, MxBehaviour.TARPIT, tarpit_delay=3600) as server:
+        sock = await asyncio.to_thread(socket.create_connection, (server.address, server.port), 10)
+    with sock:
+        assert await asyncio.to_thread(sock.recv, 100) == b""
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
 
 
 def test_tls_behaviour_without_certificate_is_rejected() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import logging
 import socket
 import ssl
 from collections.abc import AsyncIterator
@@ -345,8 +346,10 @@ async def test_no_listener_does_not_listen(certs: BehaviourCertificates) -> None
             await asyncio.to_thread(socket.create_connection, ("127.0.2.98", 8443), SHORT)
 
 
-async def test_stop_ends_a_trickling_response(certs: BehaviourCertificates, ca_file: Path) -> None:
-    """Stopping the server closes a connection in the middle of a slow body."""
+async def test_stop_ends_a_trickling_response(
+    certs: BehaviourCertificates, ca_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stopping the server closes a connection in the middle of a slow body, logging no error."""
     async with client(ca_file) as http:
         async with serving(site(certs, PolicyBehaviour.SLOW), trickle_interval=3600) as server:
             request = http.build_request(
@@ -359,6 +362,7 @@ async def test_stop_ends_a_trickling_response(certs: BehaviourCertificates, ca_f
         with pytest.raises(httpx.RemoteProtocolError):
             await response.aread()
         await response.aclose()
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
 
 
 @pytest.mark.parametrize(
