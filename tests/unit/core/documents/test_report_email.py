@@ -274,3 +274,5 @@ def test_real_sample_message_parses(path: Path) -> None:
     parsed = parse_report_email(path.read_bytes())
     assert parsed.reports
     assert all(report.report is not None for report in parsed.reports)
+    assert parsed.email.report_domain
+    assert parsed.email.report_submitter

@@ -626,11 +626,21 @@ def _real_json_samples() -> list[Path]:
     return sorted(SAMPLES.glob("*.json")) if SAMPLES.is_dir() else []
 
 
+# Notes expected on the samples known when this was written; other files need only parse.
+KNOWN_SAMPLE_NOTES = {
+    "rfc8460.json": {"tls_report.mx_host.string", "tls_report.field.missing"},
+    "mail.ru.json": {"tls_report.field.missing"},
+    "smtp_tls.json": set(),
+}
+
+
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"shared samples absent: {SAMPLES}")
 @pytest.mark.parametrize("path", _real_json_samples(), ids=lambda p: p.name)
 def test_real_sample_parses(path: Path) -> None:
-    """Every real JSON report in the shared samples parses; deviations are catalogued notes."""
+    """Every real JSON report in the shared samples parses, noted where it deviates."""
     parsed = parse_tls_report(path.read_bytes())
     assert parsed.report is not None, parsed.failure
     assert parsed.report.policies
-    assert all(note.code in catalogue() for note in parsed.notes)
+    codes = {note.code for note in parsed.notes}
+    assert codes <= set(catalogue())
+    assert codes == KNOWN_SAMPLE_NOTES.get(path.name, codes)
