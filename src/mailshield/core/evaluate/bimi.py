@@ -24,6 +24,7 @@ SELECTOR = "default"
 
 
 def record_name(domain: str) -> str:
+    """Where the default selector's assertion record lives (BIMI draft §5)."""
     return f"{SELECTOR}._bimi.{domain}"
 
 
@@ -40,6 +41,7 @@ def bimi_queries(domain: str, dmarc: CheckResult) -> frozenset[Query]:
 
 
 def invalid_domain(domain: str, problem: str) -> CheckResult:
+    """The result for a name that cannot be looked up at all (could not test)."""
     return CheckResult(CHECK, (finding(codes.DOMAIN_INVALID, domain, problem=problem),))
 
 

@@ -32,6 +32,7 @@ class Selector:
     supplied: bool
 
     def record_name(self, domain: str) -> str:
+        """Where the selector's key lives (RFC 6376 §3.6.2.1)."""
         return f"{self.name}._domainkey.{domain}"
 
 
@@ -57,6 +58,7 @@ def dkim_queries(domain: str, supplied: Sequence[str]) -> frozenset[Query]:
 
 
 def invalid_domain(domain: str, problem: str) -> CheckResult:
+    """The result for a name that cannot be looked up at all (could not test)."""
     return CheckResult(CHECK, (finding(codes.DOMAIN_INVALID, domain, problem=problem),))
 
 
@@ -90,6 +92,7 @@ class _Outcome:
     present: bool = False  # a key record (or several) exists at the selector
 
     def to_evidence(self, selector: Selector, answer: DnsAnswer) -> dict[str, JSONValue]:
+        """The selector as JSON: lookup, CNAME chain, record and key facts."""
         record = self.parse.record if self.parse else None
         return {
             "selector": selector.name,

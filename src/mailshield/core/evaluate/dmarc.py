@@ -27,6 +27,7 @@ CHECK = "dmarc"
 
 
 def default_rua(domain: str) -> str:
+    """The aggregate-report address suggested in fixes when a record has none."""
     return f"mailto:dmarc-reports@{domain}"
 
 

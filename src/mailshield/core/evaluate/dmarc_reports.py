@@ -31,6 +31,7 @@ class Destination:
     auth_name: str | None
 
     def to_evidence(self, answers: AnswerMap) -> dict[str, JSONValue]:
+        """The destination as JSON, with whether its authorisation record was found."""
         answer = answers.get(query(self.auth_name, "TXT")) if self.auth_name else None
         return {
             "tag": self.tag,

@@ -34,10 +34,12 @@ def walk_names(domain: str) -> tuple[str, ...]:
 
 
 def record_name(domain: str) -> str:
+    """Where a domain's DMARC record lives (RFC 7489 §6.1)."""
     return f"_dmarc.{domain}"
 
 
 def walk_queries(domain: str) -> frozenset[Query]:
+    """The TXT lookups of the whole walk, gathered as one concurrent level."""
     return frozenset(query(record_name(n), "TXT") for n in walk_names(domain))
 
 
@@ -54,6 +56,7 @@ class WalkStep:
         return record_name(self.domain)
 
     def to_evidence(self) -> dict[str, object]:
+        """The step as JSON: the name, the lookup outcome and the DMARC records there."""
         return {
             "name": self.name,
             "outcome": self.answer.outcome.value,

@@ -120,6 +120,7 @@ class _Builder:
         self.count = 0
 
     def answer(self, name: str, rdtype: str) -> DnsAnswer | None:
+        """The gathered answer, or None after noting the lookup as pending."""
         key = query(name, rdtype)
         found = self.answers.get(key)
         if found is None:
@@ -127,6 +128,7 @@ class _Builder:
         return found
 
     def node(self, domain: str, via: str, path: tuple[str, ...], depth: int) -> SpfNode:
+        """The node for ``domain`` reached through ``path``, expanded as far as answers go."""
         node = SpfNode(domain, via)
         self.count += 1
         if depth > MAX_DEPTH or self.count > MAX_NODES:
@@ -189,6 +191,7 @@ class _Builder:
             )
 
     def term(self, node: SpfNode, mechanism: Mechanism, path: tuple[str, ...], depth: int) -> None:
+        """Follow one DNS-querying mechanism: descend, or check its lookup for void/failure."""
         target = mechanism.target(node.domain)
         if target is None or mechanism.name == "ptr":
             return
@@ -219,6 +222,7 @@ class _Builder:
         node.children.append(self.node(name, via, path, depth + 1))
 
     def mx_term(self, node: SpfNode, target: str, text: str) -> None:
+        """An mx term: void without MX records, permerror beyond 10 MX names (§4.6.4)."""
         answer = self.answer(target, "MX")
         if answer is None:
             return

@@ -66,6 +66,7 @@ class BimiParse:
 
 
 def is_bimi(text: str) -> bool:
+    """Whether ``text`` begins with the exact version tag ``v=BIMI1``."""
     return _VERSION.match(text) is not None
 
 

@@ -66,6 +66,7 @@ class DmarcRecord:
     psd: str = "u"
 
     def get(self, name: str) -> str | None:
+        """The value of tag ``name`` as published, or None."""
         return next((v for n, v in self.tags if n == name), None)
 
     @property
@@ -192,10 +193,12 @@ class _Reader:
         self.values, self.name, self.findings = values, name, findings
 
     def invalid(self, tag: str, value: str, expected: str) -> None:
+        """Report a bad value; for p it is fail (DMARC-05), for other tags a warning."""
         spec = codes.POLICY_INVALID if tag == "p" else codes.TAG_INVALID
         self.findings.append(_note(spec, self.name, tag=tag, value=value, expected=expected))
 
     def policy(self, tag: str) -> Policy | None:
+        """p/sp/np: none, quarantine or reject; other case accepted with a warning."""
         value = self.values.get(tag)
         if value is None:
             return None
@@ -207,6 +210,7 @@ class _Reader:
         return None
 
     def choice(self, tag: str, allowed: str, default: str) -> str:
+        """A one-letter value from ``allowed`` (adkim, aspf, t, psd), else the default."""
         value = self.values.get(tag)
         if value is None:
             return default
@@ -216,6 +220,7 @@ class _Reader:
         return default
 
     def percent(self) -> int | None:
+        """pct: 0-100 (RFC 7489 §6.3), None when absent or invalid."""
         value = self.values.get("pct")
         if value is None:
             return None
@@ -225,6 +230,7 @@ class _Reader:
         return None
 
     def pattern(self, tag: str, pattern: re.Pattern[str], expected: str) -> str | None:
+        """A value that must match ``pattern`` (fo, rf, ri), else None."""
         value = self.values.get(tag)
         if value is None or pattern.match(value):
             return value
@@ -232,6 +238,7 @@ class _Reader:
         return None
 
     def uris(self, tag: str) -> tuple[ReportUri, ...]:
+        """rua/ruf: the well-formed URIs; each malformed one is reported (DMARC-12)."""
         value = self.values.get(tag)
         if value is None:
             return ()
