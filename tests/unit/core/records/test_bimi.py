@@ -98,3 +98,4 @@ def test_parse_never_raises(text: str) -> None:
     """For any text, parsing returns a result instead of raising."""
     parse_bimi(text)
     parse_bimi("v=BIMI1; " + text)
+    parse_bimi("v=BIMI1; l=" + text)

@@ -226,6 +226,7 @@ def test_parse_never_raises(text: str) -> None:
     """For any text, parsing returns a result instead of raising."""
     parse_dmarc(text)
     parse_dmarc("v=DMARC1; " + text)
+    parse_dmarc("v=DMARC1; p=none; rua=" + text)
 
 
 @given(st.binary())

@@ -5,12 +5,15 @@ a world, and is a catalogue of them (one small zone per domain below).
 """
 
 import base64
+import json
+import string
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from tests.support.fake_dns import NXDOMAIN, SERVFAIL, TIMEOUT, Entry, FakeDns
 
 from mailshield.core.findings import catalogue
+from mailshield.core.model import CheckResult
 from mailshield.services.protocols.bimi import check_bimi
 from mailshield.services.protocols.dkim import check_dkim
 from mailshield.services.protocols.dmarc import check_dmarc
@@ -142,7 +145,19 @@ async def test_every_code_is_reachable_from_dns_data() -> None:
             await check_bimi(dns, domain, dmarc),
         ]
         seen |= {f.code for r in results for f in r.findings}
+        for result in results:
+            _assert_well_formed(result)
     # dkim.key.none_found needs a domain checked without selectors of its own
     seen |= {f.code for f in (await check_dkim(dns, "nothing.test")).findings}
     mine = {c for c in catalogue() if c.split(".")[0] in ("spf", "dmarc", "dkim", "bimi")}
     assert mine - INPUT_ONLY - seen == set()
+
+
+def _assert_well_formed(result: CheckResult) -> None:
+    """Evidence is JSON and every message placeholder was given a value."""
+    json.dumps(result.to_dict())
+    specs = catalogue()
+    for found in result.findings:
+        fields = {f for _, f, _, _ in string.Formatter().parse(specs[found.code].message) if f}
+        missing = {f.split("!")[0] for f in fields} - {*found.params, "subject"}
+        assert not missing, (found.code, missing)
