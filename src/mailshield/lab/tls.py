@@ -13,7 +13,6 @@ import ssl
 import tempfile
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
 from mailshield.lab.behaviours import MxBehaviour, PolicyBehaviour
 from mailshield.lab.ca import IssuedCert, LabCA
@@ -54,9 +53,11 @@ def server_context(
 
 def load_certificate(context: ssl.SSLContext, certificate: IssuedCert) -> None:
     """Load a PEM chain and key into ``context`` (via temporary files: ``ssl`` reads only files)."""
-    with tempfile.TemporaryDirectory(prefix="mailshield-lab-tls-") as folder:
-        crt, key = certificate.write(Path(folder), "server")
-        context.load_cert_chain(crt, key)
+    # One private (0600) file holding key and chain; ``load_cert_chain`` finds both in it.
+    with tempfile.NamedTemporaryFile(prefix="mailshield-lab-", suffix=".pem") as pem:
+        pem.write(certificate.key_pem + certificate.fullchain_pem)
+        pem.flush()
+        context.load_cert_chain(pem.name)
 
 
 def _restrict_to_old_tls(context: ssl.SSLContext) -> None:
