@@ -74,3 +74,10 @@ check_reports = Table(
     Column("observations", json_document(), nullable=True),
 )
 Index(None, check_reports.c.domain, check_reports.c.checked_at)
+
+# Tables of the other areas live in their own modules on the same metadata; importing them here
+# keeps ``metadata`` complete for migrations and schema comparisons.
+from mailshield.storage import account_tables as account_tables  # noqa: E402
+from mailshield.storage import certificate_tables as certificate_tables  # noqa: E402
+from mailshield.storage import hosting_tables as hosting_tables  # noqa: E402
+from mailshield.storage import report_tables as report_tables  # noqa: E402
