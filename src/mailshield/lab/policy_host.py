@@ -172,15 +172,14 @@ class LabPolicyServer:
             self._requests[name] += 1
         path = request.target.decode("ascii", "replace").split("?", 1)[0]
         planned = plan_response(site, request.method.decode("ascii"), path, self.origin(name))
-        writer.write(
-            connection.send(h11.Response(status_code=planned.status, headers=_headers(planned)))
-            or b""
+        _emit(
+            connection, writer, h11.Response(status_code=planned.status, headers=_headers(planned))
         )
         if planned.trickle:
             await self._trickle(connection, writer, planned.body)
         else:
-            writer.write(connection.send(h11.Data(data=planned.body)) or b"")
-        writer.write(connection.send(h11.EndOfMessage()) or b"")
+            _emit(connection, writer, h11.Data(data=planned.body))
+        _emit(connection, writer, h11.EndOfMessage())
         await writer.drain()
 
     async def _trickle(
@@ -191,19 +190,20 @@ class LabPolicyServer:
         step = max(1, -(-len(body) // self.trickle_steps))
         for offset in range(0, len(body), step):
             await asyncio.sleep(self.trickle_interval)
-            writer.write(connection.send(h11.Data(data=body[offset : offset + step])) or b"")
+            _emit(connection, writer, h11.Data(data=body[offset : offset + step]))
             await writer.drain()
 
     async def _send_bad_request(
         self, connection: h11.Connection, writer: asyncio.StreamWriter
     ) -> None:
-        if connection.our_state is not h11.SEND_RESPONSE:
+        # h11 lets a server answer 400 even before a request line was understood (IDLE).
+        if connection.our_state not in {h11.IDLE, h11.SEND_RESPONSE}:
             return
         body = b"400 bad request\n"
         headers = [("content-type", "text/plain"), ("content-length", str(len(body)))]
-        writer.write(connection.send(h11.Response(status_code=400, headers=headers)) or b"")
-        writer.write(connection.send(h11.Data(data=body)) or b"")
-        writer.write(connection.send(h11.EndOfMessage()) or b"")
+        _emit(connection, writer, h11.Response(status_code=400, headers=headers))
+        _emit(connection, writer, h11.Data(data=body))
+        _emit(connection, writer, h11.EndOfMessage())
         await writer.drain()
 
 
@@ -246,3 +246,10 @@ def _headers(planned: PlannedResponse) -> list[tuple[str, str]]:
     if planned.location is not None:
         headers.append(("location", planned.location))
     return headers
+
+
+def _emit(connection: h11.Connection, writer: asyncio.StreamWriter, event: h11.Event) -> None:
+    """Serialise ``event`` through h11's state machine and queue the bytes."""
+    data = connection.send(event)
+    if data:
+        writer.write(data)

@@ -323,6 +323,22 @@ async def test_keep_alive_serves_several_requests_per_connection(
     assert server.requests_for(SITE) == 2
 
 
+async def test_malformed_request_gets_400(certs: BehaviourCertificates, ca_file: Path) -> None:
+    """A request h11 cannot parse is answered 400 and the connection closed."""
+
+    def send_garbage(server: LabPolicyServer) -> bytes:
+        with handshake(server, ca_file, SITE) as tls:
+            tls.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            received = b""
+            while chunk := tls.recv(4096):
+                received += chunk
+            return received
+
+    async with serving(site(certs, PolicyBehaviour.VALID)) as server:
+        answer = await asyncio.to_thread(send_garbage, server)
+    assert answer.startswith(b"HTTP/1.1 400 ")
+
+
 async def test_ipv6_loopback(certs: BehaviourCertificates, ca_file: Path) -> None:
     """A server bound to ::1 serves the policy like one on IPv4."""
     async with (
