@@ -137,7 +137,7 @@ class LabMxServer:
             await asyncio.sleep(self.tarpit_delay)
         if self.behaviour is MxBehaviour.GREETING_421:
             # RFC 5321 §3.8: a server that cannot serve may greet with 421 and close.
-            text = f"421 4.3.2 {self.name} Service not available, closing transmission channel"
+            text = f"421 {self.name} Service not available, closing transmission channel"
             writer.write(f"{text}\r\n".encode())
             await writer.drain()
             return

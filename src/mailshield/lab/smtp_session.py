@@ -137,7 +137,12 @@ class SmtpSession:
             await self.reply(501, "5.5.4 EHLO needs a domain or address literal")
             return True
         self._helo, self._tx = argument, _Transaction()
-        extensions = [f"SIZE {self._config.max_message_size}", "8BITMIME", "PIPELINING"]
+        extensions = [
+            f"SIZE {self._config.max_message_size}",
+            "8BITMIME",
+            "PIPELINING",
+            "ENHANCEDSTATUSCODES",  # RFC 2034: the x.y.z codes our replies carry
+        ]
         # RFC 3207 §4.2: STARTTLS is not offered again once TLS is running.
         if self._config.advertise_starttls and self._tls_version is None:
             extensions.append("STARTTLS")
