@@ -2,20 +2,21 @@
 
 Selectors cannot be discovered from DNS (reference §8.1), so the check looks at the selectors
 the user names plus a short list of common ones. A named selector without a key is fail
-(DKIM-01); an absent common selector says nothing; a TXT record at a common selector that does
-not look like a DKIM key (e.g. a wildcard) is ignored. No key found at all is info — unless a
-lookup failed, when the honest answer is "could not test".
+(DKIM-01); an absent common selector says nothing, a revoked key there is info (a retired key),
+and a TXT record at a common selector that does not look like a DKIM key (e.g. a wildcard) is
+ignored. No key found at all is info — unless a lookup failed, when the honest answer is "could
+not test".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mailshield.core.catalogue import dkim as codes
 from mailshield.core.evaluate.answers import AnswerMap, Query, query
 from mailshield.core.findings import finding
-from mailshield.core.model import CheckResult, Finding, JSONValue
+from mailshield.core.model import CheckResult, Finding, JSONValue, Status
 from mailshield.core.names import hostname_problem
 from mailshield.core.observations import DnsAnswer
 from mailshield.core.records.dkim import DkimParse, looks_like_dkim, parse_dkim
@@ -124,10 +125,17 @@ def _judge(selector: Selector, name: str, answer: DnsAnswer) -> _Outcome:
     if len(texts) > 1:
         return _Outcome([finding(codes.RECORD_MULTIPLE, name, count=len(texts))], present=True)
     parse = parse_dkim(texts[0], name=name)
-    found = list(parse.findings)
+    found = [_revoked_is_info(f) if not selector.supplied else f for f in parse.findings]
     if parse.valid and parse.record is not None:
         found.append(finding(codes.KEY_OK, name, description=parse.record.describe()))
     return _Outcome(found, parse, present=True)
+
+
+def _revoked_is_info(found: Finding) -> Finding:
+    """A revoked key at a common selector is most likely a retired key: info (DKIM-06)."""
+    if found.code == codes.KEY_REVOKED.code:
+        return replace(found, status=Status.INFO)
+    return found
 
 
 def _none_found(domain: str) -> Finding:

@@ -71,7 +71,7 @@ def test_wildcard_txt_at_common_selector_is_ignored() -> None:
     [
         pytest.param(f"p={rsa_key(768)}", "dkim.key.weak", Status.FAIL, id="weak"),
         pytest.param(f"p={rsa_key(1024)}", "dkim.key.short", Status.WARN, id="short"),
-        pytest.param("v=DKIM1; p=", "dkim.key.revoked", Status.WARN, id="revoked"),
+        pytest.param("v=DKIM1; p=", "dkim.key.revoked", Status.INFO, id="revoked-is-retired"),
         pytest.param(f"v=DKIM1; t=y; p={RSA2048}", "dkim.testing", Status.WARN, id="testing"),
         pytest.param(f"v=DKIM1; k=x; p={RSA2048}", "dkim.key.type_unknown", Status.FAIL, id="k"),
     ],
@@ -127,3 +127,10 @@ def test_nxdomain_supplied_selector_names_outcome() -> None:
     """The not-found finding says what DNS answered."""
     result = check({"s._domainkey.example.com TXT": NXDOMAIN}, ["s"])
     assert result.findings[0].params["outcome"] == "nxdomain"
+
+
+def test_revoked_supplied_selector_warns() -> None:
+    """A named selector whose key is revoked still signs mail that now fails: warn (DKIM-06)."""
+    result = check({"s2024._domainkey.example.com TXT": ["v=DKIM1; p="]}, ["s2024"])
+    assert codes(result) == ["dkim.key.revoked"]
+    assert result.status is Status.WARN
