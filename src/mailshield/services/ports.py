@@ -23,3 +23,21 @@ class SmtpProber(Protocol):
     """Probes one MX address: banner, EHLO, STARTTLS, handshake."""
 
     async def probe(self, host: str, address: str) -> SmtpProbe: ...
+
+
+class PolicySource(Protocol):
+    """What the policy server serves: the policy body for ``mta-sts.<domain>`` (RFC 8461 §3.3).
+
+    Implemented by the hosting service; ``None`` for any name that is not an active hosted domain.
+    """
+
+    async def policy_for(self, host: str) -> bytes | None: ...
+
+
+class IssuanceGate(Protocol):
+    """Whether a certificate may be ordered for a name (the Caddy "ask" rule).
+
+    ``None`` means yes; otherwise the reason it may not (not onboarded, CNAME not pointing here).
+    """
+
+    async def refusal(self, name: str) -> str | None: ...

@@ -56,7 +56,65 @@ class Settings(BaseSettings):
         False, description="Let probes contact loopback/private addresses (labs only)."
     )
 
-    @field_validator("resolvers", mode="before")
+    # -- hosted MTA-STS (policy server, ACME) --------------------------------------------------
+    policy_host: str = Field(
+        "",
+        description="Name customers CNAME mta-sts.<domain> to (e.g. mta-sts.example.net).",
+    )
+    policy_addresses: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Public IPs of the policy servers (A/AAAA 'points here')."
+    )
+    policy_listen: str = Field("0.0.0.0", description="Address the policy server binds.")  # noqa: S104
+    policy_https_port: int = Field(443, description="Policy server HTTPS port.")
+    policy_http_port: int = Field(80, description="Policy server HTTP port (ACME HTTP-01).")
+    acme_directory: str = Field(
+        "https://acme-v02.api.letsencrypt.org/directory", description="ACME directory URL."
+    )
+    acme_email: str | None = Field(None, description="Contact e-mail for the ACME account.")
+    acme_ca_bundle: Path | None = Field(None, description="CA bundle for the ACME API (labs).")
+    default_max_age: int = Field(604800, description="max_age proposed for new policies (s).")
+    mx_follow: bool = Field(True, description="In testing mode, follow MX changes automatically.")
+    delegation_zone: str = Field(
+        "", description="Zone for delegated _mta-sts records (RFC 8461 §8.2)."
+    )
+    dns_update_server: str = Field("", description="IP[:PORT] taking RFC 2136 updates for it.")
+    tsig_key_name: str = Field("", description="TSIG key name for RFC 2136 updates.")
+    tsig_secret: str = Field("", description="TSIG secret (base64).")
+    tsig_algorithm: str = Field("hmac-sha256", description="TSIG algorithm.")
+
+    # -- TLS-RPT reports ----------------------------------------------------------------------
+    tlsrpt_rua: str = Field(
+        "", description="Report address recommended to customers (mailto: or https:)."
+    )
+    report_max_bytes: int = Field(10 * 1024 * 1024, description="Largest report accepted.")
+    report_retention_days: int = Field(400, description="Days raw reports are kept.")
+    smtp_receiver_listen: str = Field("0.0.0.0", description="SMTP report receiver bind address.")  # noqa: S104
+    smtp_receiver_port: int = Field(25, description="SMTP report receiver port.")
+    smtp_receiver_hostname: str = Field("", description="Name the SMTP receiver greets with.")
+    smtp_receiver_cert: Path | None = Field(None, description="STARTTLS certificate (PEM chain).")
+    smtp_receiver_key: Path | None = Field(None, description="STARTTLS private key (PEM).")
+    imap_host: str = Field("", description="IMAPS server polled for reports (empty: off).")
+    imap_port: int = Field(993, description="IMAPS port.")
+    imap_user: str = Field("", description="IMAP user.")
+    imap_password: str = Field("", description="IMAP password.")
+    imap_folder: str = Field("INBOX", description="Folder polled for reports.")
+    imap_done_folder: str = Field("Processed", description="Folder stored reports are moved to.")
+    imap_quarantine_folder: str = Field("Quarantine", description="Folder for malformed mail.")
+    imap_ca_bundle: Path | None = Field(None, description="CA bundle for the IMAP server (labs).")
+
+    # -- accounts and the dashboard ----------------------------------------------------------
+    secret_key: str = Field(
+        "", description="Signs sessions and tokens; generated into data_dir if empty."
+    )
+    signup_enabled: bool = Field(True, description="Allow new accounts to sign up.")
+    free_plan_domains: int = Field(2, description="Domains allowed on the free plan.")
+    mail_host: str = Field("", description="SMTP server for account e-mail (password reset).")
+    mail_port: int = Field(25, description="Its port.")
+    mail_from: str = Field("mailshield@localhost", description="Sender of account e-mail.")
+    mail_starttls: bool = Field(False, description="Use STARTTLS to the mail server.")
+    check_rate_limit: int = Field(10, description="Public checks per client address per minute.")
+
+    @field_validator("resolvers", "policy_addresses", mode="before")
     @classmethod
     def _split_resolvers(cls, value: Any) -> Any:
         if isinstance(value, str):
