@@ -76,3 +76,36 @@ async def test_invalid_domain_is_not_looked_up() -> None:
     assert [f.code for f in result.findings] == ["spf.domain.invalid"]
     assert result.status is Status.ERROR
     assert dns.queries == []
+
+
+async def test_loop_ends_and_is_reported() -> None:
+    """An include loop stops the walk after one round and is reported as fail."""
+    dns = FakeDns(
+        {
+            "example.com TXT": ["v=spf1 include:a.example.net -all"],
+            "a.example.net TXT": ["v=spf1 include:example.com -all"],
+        }
+    )
+    result = await check_spf(dns, "example.com")
+    assert "spf.include.loop" in {f.code for f in result.findings}
+    assert max(Counter(dns.queries).values()) == 1
+
+
+async def test_nested_includes_and_void_lookups_through_the_service() -> None:
+    """Counts over nested includes and void lookups come out the same through real gathering."""
+    dns = FakeDns(
+        {
+            "example.com TXT": ["v=spf1 include:a.example.net a:gone.example.com -all"],
+            "a.example.net TXT": ["v=spf1 include:b.example.net mx:nomx.example.net -all"],
+            "b.example.net TXT": ["v=spf1 exists:nothing.example.net -all"],
+            "nomx.example.net A": ["192.0.2.1"],
+        }
+    )
+    result = await check_spf(dns, "example.com")
+    assert result.evidence["lookups"] == 5
+    assert result.evidence["void_lookups"] == [
+        "a:gone.example.com",
+        "mx:nomx.example.net",
+        "exists:nothing.example.net",
+    ]
+    assert "spf.void_lookups.too_many" in {f.code for f in result.findings}
