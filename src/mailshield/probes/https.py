@@ -4,9 +4,10 @@ The host is resolved through the DNS probe, each address passes the SSRF guard, 
 connects to the checked address with SNI = host (RFC 8461 §7.1). The handshake never verifies —
 the unverified chain is recorded for ``core.certs`` to judge. The request is HTTP/1.1 (h11) with
 ``Connection: close``; redirects are never followed (RFC 8461 §3.3: "MUST NOT follow"), so a 3xx
-is recorded with its ``Location``. The body is capped: the probe reads at most ``max_body + 1``
-bytes, marks the fetch truncated and stops. One deadline covers connect, handshake, headers and
-body; response headers are bounded by h11's incomplete-event limit.
+is recorded with its ``Location``. The body is capped: once more than ``max_body`` bytes arrive,
+the probe keeps the first ``max_body + 1``, marks the fetch truncated and stops reading. One
+deadline covers connect, handshake, headers and body; the response head is bounded by h11's
+incomplete-event limit (16 KiB, plus at most one read).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ __all__ = ["HttpsClient"]
 USER_AGENT = f"MailShield/{__version__} (MTA-STS checker)"
 MAX_BODY = 64 * 1024  # RFC 8461 §3.3 suggests 64 KB
 MAX_HEADER_BYTES = 16 * 1024
-READ_SIZE = 16 * 1024
+READ_SIZE = 8 * 1024  # below MAX_HEADER_BYTES, so h11 sees an over-long head as incomplete
 
 
 @dataclass(frozen=True, slots=True)

@@ -269,3 +269,12 @@ async def test_fetch_through_the_dns_probe(
     fetch: HttpsFetch = await https.fetch(url(peer.port))
     assert fetch.outcome is ConnectOutcome.OK
     assert fetch.body == POLICY
+
+
+async def test_oversized_response_headers_are_a_protocol_error(https_peer: StartHttpsPeer) -> None:
+    """A header block beyond the bound ends the fetch instead of growing without limit."""
+    huge = "X-Filler: " + "a" * 40_000
+    peer = await https_peer(static(http_response("200 OK", POLICY, huge)))
+    fetch = await client().fetch(url(peer.port))
+    assert fetch.outcome is ConnectOutcome.PROTOCOL_ERROR
+    assert fetch.status is None
