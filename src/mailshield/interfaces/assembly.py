@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mailshield.probes.dns import DnsClient, system_nameservers
+from mailshield.probes.dns_validation import resolver_validates
 from mailshield.probes.https import HttpsClient
 from mailshield.probes.net_policy import AddressPolicy
 from mailshield.probes.smtp import SmtpClient
@@ -18,9 +19,10 @@ def build_checker(settings: Settings, *, dkim_selectors: Sequence[str] = ()) -> 
     nameservers = settings.resolvers or system_nameservers()
     policy = AddressPolicy(allow_private=settings.allow_private)
     roots = load_trust_roots(settings.ca_bundle)
+    validating = _validating(settings, nameservers)
 
     def probes() -> Probes:
-        dns = DnsClient(nameservers, timeout=settings.dns_timeout)
+        dns = DnsClient(nameservers, timeout=settings.dns_timeout, validating=validating)
         https = HttpsClient(dns, policy=policy, timeout=settings.check_timeout)
         smtp = SmtpClient(policy=policy, port=settings.smtp_port, timeout=settings.check_timeout)
         return Probes(dns, https, smtp if settings.smtp_probe else None)
@@ -31,3 +33,9 @@ def build_checker(settings: Settings, *, dkim_selectors: Sequence[str] = ()) -> 
         private_ok=settings.allow_private,
     )
     return Checker(probes, roots, options)
+
+
+def _validating(settings: Settings, nameservers: Sequence[str]) -> bool:
+    if settings.dnssec_validation == "auto":
+        return resolver_validates(nameservers, timeout=min(settings.dns_timeout, 2.0))
+    return settings.dnssec_validation == "yes"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         description="DNS resolvers as IP or IP:PORT; default: the nameservers of /etc/resolv.conf.",
     )
     dns_timeout: float = Field(3.0, description="Seconds per DNS query attempt.")
+    dnssec_validation: Literal["auto", "yes", "no"] = Field(
+        "auto", description="Whether the resolvers validate DNSSEC; auto asks the root's DNSKEY."
+    )
     check_timeout: float = Field(10.0, description="Seconds for one HTTPS or SMTP probe.")
     concurrency: int = Field(50, description="Domains checked at once in bulk mode.")
     smtp_probe: bool = Field(True, description="Connect to MX hosts to test STARTTLS.")

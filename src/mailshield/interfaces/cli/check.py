@@ -82,6 +82,11 @@ def exit_code(worst: Status | None) -> int:
 )
 @click.option("--timeout", type=float, help="Seconds per HTTPS/SMTP probe.")
 @click.option(
+    "--dnssec-validation",
+    type=click.Choice(["auto", "yes", "no"]),
+    help="Whether the resolvers validate DNSSEC (default auto: ask the root's DNSKEY).",
+)
+@click.option(
     "--concurrency", type=click.IntRange(1, 10000), help="Domains checked at once (bulk)."
 )
 @click.option("--no-smtp", is_flag=True, help="Do not connect to MX hosts (STARTTLS not tested).")
@@ -110,6 +115,7 @@ def check(
     as_json: bool,
     resolvers: tuple[str, ...],
     timeout: float | None,
+    dnssec_validation: str | None,
     concurrency: int | None,
     no_smtp: bool,
     selectors: tuple[str, ...],
@@ -125,6 +131,7 @@ def check(
         ctx,
         resolvers=list(resolvers) or None,
         check_timeout=timeout,
+        dnssec_validation=dnssec_validation,
         concurrency=concurrency,
         smtp_probe=False if no_smtp else None,
         ca_bundle=ca_bundle,
