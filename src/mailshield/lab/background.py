@@ -21,7 +21,6 @@ import json
 import os
 import select
 import signal
-import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +31,8 @@ STATE_FILE = "state.json"
 LOG_FILE = "lab.log"
 READY_FD_OPTION = "--ready-fd"
 _POLL = 0.05  # seconds between checks where no pidfd is available
+_EXIT_GRACE = 10.0  # seconds a lab that closed its ready pipe gets to exit
+_SILENT: dict[str, Any] = {}  # what _read_message returns when the wait ran out
 
 
 class BackgroundError(RuntimeError):
@@ -133,44 +134,71 @@ def launch(argv: Sequence[str], folder: Path, *, timeout: float) -> dict[str, An
     folder.mkdir(parents=True, exist_ok=True)
     read_end, write_end = os.pipe()
     try:
-        with (folder / LOG_FILE).open("ab") as log:
-            child = subprocess.Popen(
-                [*argv, READY_FD_OPTION, str(write_end)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # survives the launcher and its terminal
-                pass_fds=(write_end,),
-            )
+        pid = _spawn([*argv, READY_FD_OPTION, str(write_end)], folder / LOG_FILE, write_end)
     finally:
         os.close(write_end)
     try:
         message = _read_message(read_end, timeout)
     finally:
         os.close(read_end)
-    return _outcome(message, child, folder, timeout)
-
-
-def _outcome(
-    message: dict[str, Any] | None, child: subprocess.Popen[bytes], folder: Path, timeout: float
-) -> dict[str, Any]:
     if message is not None and "ready" in message:
         ready: dict[str, Any] = message["ready"]
         return ready
-    if message is None and child.poll() is None:
-        _terminate(child.pid, grace=5.0)
-        child.wait()
-        raise BackgroundError(f"the lab did not start within {timeout:g} s\n{log_tail(folder)}")
-    child.wait()
+    raise BackgroundError(_failure(pid, message, folder, timeout))
+
+
+def _spawn(argv: Sequence[str], log: Path, ready_fd: int) -> int:
+    """Start ``argv`` in a new session (it outlives the launcher and its terminal), stdin from
+    /dev/null, stdout and stderr appended to ``log``, inheriting only ``ready_fd``.
+
+    ``posix_spawn`` rather than ``subprocess.Popen``: the launcher exits while the lab runs on,
+    and a Popen object dropped for a running child warns."""
+    os.set_inheritable(ready_fd, True)
+    log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        return os.posix_spawn(
+            argv[0],
+            list(argv),
+            dict(os.environ),
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, log_fd, 1),
+                (os.POSIX_SPAWN_DUP2, log_fd, 2),
+            ],
+            setsid=True,
+        )
+    except OSError as exc:
+        raise BackgroundError(f"cannot start {argv[0]}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(log_fd)
+
+
+def _failure(pid: int, message: dict[str, Any] | None, folder: Path, timeout: float) -> str:
+    """Why the lab did not start; a lab still running is terminated first. Reaps the child.
+
+    A lab that closed the pipe is on its way out: it gets a few seconds to finish exiting."""
+    if not _wait_gone(pid, _EXIT_GRACE if message is not _SILENT else 0.0):
+        _terminate(pid, grace=5.0)
+        _reap(pid)
+        return f"the lab did not start within {timeout:g} s\n{log_tail(folder)}"
+    status = _reap(pid)
     if message is not None and "error" in message:
-        raise BackgroundError(str(message["error"]))
-    raise BackgroundError(
-        f"the lab process exited with status {child.returncode}\n{log_tail(folder)}"
-    )
+        return str(message["error"])
+    return f"the lab process exited with status {status}\n{log_tail(folder)}"
+
+
+def _reap(pid: int) -> int | None:
+    """Wait for child ``pid`` and return its exit code (None if it was reaped already)."""
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return None
+    return os.waitstatus_to_exitcode(status)
 
 
 def _read_message(fd: int, timeout: float) -> dict[str, Any] | None:
-    """The JSON message written to the pipe before it closes; None on timeout or silence."""
+    """The JSON message written to the pipe before it closes (None if it closed without one),
+    or :data:`_SILENT` when ``timeout`` ran out first."""
     deadline = time.monotonic() + timeout
     chunks: list[bytes] = []
     while (remaining := deadline - time.monotonic()) > 0:
@@ -185,7 +213,7 @@ def _read_message(fd: int, timeout: float) -> dict[str, Any] | None:
                 return None
             return message
         chunks.append(chunk)
-    return None
+    return _SILENT
 
 
 def log_tail(folder: Path, lines: int = 20) -> str:
