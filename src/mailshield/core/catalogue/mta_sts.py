@@ -257,3 +257,12 @@ MX_NULL = define(
     "{subject} publishes a null MX (RFC 7505): MTA-STS has nothing to protect.",
     "RFC 7505 §3",
 )
+
+OK = define(
+    "mta_sts.ok",
+    Status.PASS,
+    "MTA-STS policy in force",
+    "{subject} publishes an MTA-STS policy in {mode} mode (max_age {max_age} s) covering all"
+    " {covered} MX host(s)",
+    "RFC 8461 §3, §4.1",
+)

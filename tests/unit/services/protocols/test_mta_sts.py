@@ -32,12 +32,12 @@ def setup(domain: str = "example.com") -> tuple[FakeDns, FakeHttps]:
 
 
 async def test_valid_setup_passes() -> None:
-    """A valid record, policy, certificate and covered MX pass with no finding."""
+    """A valid record, policy, certificate and covered MX pass with only the summary finding."""
     dns, https = setup()
     judge = Judge()
     result = await check_mta_sts(dns, https, "example.com", ["mx1.example.com"], judge)
     assert result.check == "mta_sts"
-    assert result.findings == ()
+    assert [f.code for f in result.findings] == ["mta_sts.ok"]
     assert dns.queries == [("_mta-sts.example.com", "TXT")]
     assert https.fetched == [policy_url("example.com")]
 
@@ -71,7 +71,7 @@ async def test_mx_hosts_are_normalised() -> None:
     """MX names in presentation form (case, trailing dot) match the policy."""
     dns, https = setup()
     result = await check_mta_sts(dns, https, "example.com", ["MX1.Example.com."], Judge())
-    assert result.findings == ()
+    assert [f.code for f in result.findings] == ["mta_sts.ok"]
     assert result.evidence["mx_hosts"] == ["mx1.example.com"]
 
 
