@@ -55,6 +55,7 @@ class Zone:
     rrsets: dict[Key, dns.rrset.RRset] = field(default_factory=dict)
     names: set[dns.name.Name] = field(default_factory=set)  # incl. empty non-terminals
     types: dict[dns.name.Name, list[dns.rdatatype.RdataType]] = field(default_factory=dict)
+    synthetic: bool = False  # a top-level domain served only so that other names are NXDOMAIN
 
     def add(self, rrset: dns.rrset.RRset) -> None:
         """Merge ``rrset`` into the zone (same owner and type: records are added)."""
@@ -158,14 +159,26 @@ def _cname_target(found: list[dns.rrset.RRset], rdtype: int) -> dns.name.Name | 
 
 
 def build_zones(scenario: Scenario) -> ZoneSet:
-    """Compile the scenario's domains into zones; raises :class:`ScenarioError` on bad records."""
+    """Compile the scenario's domains into zones; raises :class:`ScenarioError` on bad records.
+
+    The top-level domains of the scenario's domains (usually ``test.``) are served too, empty:
+    a name there outside every lab domain (``_dmarc.test``) is NXDOMAIN, as the real DNS would
+    answer, rather than REFUSED."""
     zones = ZoneSet(_parse_domain(domain) for domain in scenario.domains)
+    for tld in _top_level_domains(scenario, zones):
+        zones.zones[tld] = Zone(tld, synthetic=True)
+    for zone in zones.zones.values():
+        _add_defaults(zone, scenario.lab.dns_host)
     for domain in scenario.domains:
-        _add_defaults(zones.zones[dns.name.from_text(domain.name)], scenario.lab.dns_host)
         _add_derived(zones, domain)
     for zone in zones.zones.values():
         _check_cnames(zone)
     return zones
+
+
+def _top_level_domains(scenario: Scenario, zones: ZoneSet) -> set[dns.name.Name]:
+    tlds = {dns.name.Name(dns.name.from_text(d.name).labels[-2:]) for d in scenario.domains}
+    return {tld for tld in tlds if tld not in zones.zones and tld != dns.name.root}
 
 
 def _parse_domain(domain: Domain) -> Zone:
@@ -236,7 +249,7 @@ def _add_derived(zones: ZoneSet, domain: Domain) -> None:
     for host_name, addresses in hosts:
         name = dns.name.from_text(host_name)
         zone = zones.find_zone(name)
-        if zone is None:
+        if zone is None or zone.synthetic:
             raise ScenarioError(
                 f"domain '{domain.name}': host {host_name} is not inside any domain of the "
                 "scenario, so its address cannot be published: add its domain"

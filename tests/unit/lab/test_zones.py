@@ -108,6 +108,8 @@ LOOKUPS = [
     pytest.param("hop3.b.test", "A", ("NOERROR", [], ["b.test SOA"]), id="nodata-other-zone"),
     pytest.param("x.sub.a.test", "A", ("NOERROR", ["x.sub.a.test A"], []), id="deepest-zone-wins"),
     pytest.param("example.com", "A", ("REFUSED", [], []), id="not-served-refused"),
+    pytest.param("_dmarc.test", "TXT", ("NXDOMAIN", [], ["test SOA"]), id="tld-served-empty"),
+    pytest.param("other.test", "MX", ("NXDOMAIN", [], ["test SOA"]), id="tld-unknown-domain"),
     pytest.param("a.test", "MX", ("NOERROR", ["a.test MX"], []), id="derived-mx"),
     pytest.param("mx1.a.test", "AAAA", ("NOERROR", ["mx1.a.test AAAA"], []), id="derived-aaaa"),
     pytest.param(
