@@ -34,9 +34,9 @@ def test_every_constraint_has_a_conventional_name(table: Table, expected: set[st
     assert constraint_names(table) == expected
 
 
-def test_metadata_holds_the_three_tables() -> None:
-    """The initial schema is users, domains and check reports."""
-    assert set(metadata.tables) == {"users", "domains", "check_reports"}
+def test_metadata_holds_the_core_tables() -> None:
+    """The initial schema's users, domains and check reports are on the shared metadata."""
+    assert {"users", "domains", "check_reports"} <= set(metadata.tables)
 
 
 @pytest.mark.parametrize(
