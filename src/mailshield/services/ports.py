@@ -41,3 +41,13 @@ class IssuanceGate(Protocol):
     """
 
     async def refusal(self, name: str) -> str | None: ...
+
+
+class HostedNames(Protocol):
+    """Every policy host name MailShield hosts or is onboarding (``mta-sts.<domain>``).
+
+    Implemented by the hosting service from storage (no DNS). The certificate manager walks it to
+    find names to order or renew, and the ``/tls/ask`` snapshot asks the gate about each of them.
+    """
+
+    async def policy_hosts(self) -> list[str]: ...
