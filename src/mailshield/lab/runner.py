@@ -139,12 +139,17 @@ class Lab:
             "resolvers": self.resolvers,
             "dns": self.dns_address.colon(),
             "ca": str(self.ca_path.resolve()),
-            "smtp_port": self.ports.smtp,
-            "https_port": self.ports.https,
+            "smtp_port": self._shared_port("smtp", self.ports.smtp),
+            "https_port": self._shared_port("https", self.ports.https),
             "domains": [domain.name for domain in self.scenario.domains],
             "hosts": [host.as_dict() for host in self.hosts],
             "daemon_pids": list(self.pids),
         }
+
+    def _shared_port(self, kind: str, configured: int) -> int:
+        """The one port all listening hosts of ``kind`` use (the real one when configured as 0)."""
+        ports = {h.port for h in self.hosts if h.kind == kind and h.listening}
+        return ports.pop() if len(ports) == 1 else configured
 
     # -- life cycle ----------------------------------------------------------------------------
 

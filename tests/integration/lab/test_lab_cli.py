@@ -81,25 +81,20 @@ def test_up_status_down_demo(state_dir: Path) -> None:
     assert "not running" in after.stdout
 
 
-def test_up_prints_a_ready_to_paste_check_command(state_dir: Path) -> None:
-    """Without --json, `up` prints the resolver, the CA and an example check command."""
+def test_up_prints_a_check_command_and_refuses_a_second_start(state_dir: Path) -> None:
+    """`up` prints the resolver, the CA and a check command; a second `up` names the running lab."""
     up = mailshield("lab", "up", "demo", "--state-dir", str(state_dir), *LISTEN, check=True)
-    summary = recorded(state_dir).summary
-    resolver, ca = summary["resolvers"][0], summary["ca"]
+    state = recorded(state_dir)
+    resolver, ca = state.summary["resolvers"][0], state.summary["ca"]
     assert f"resolver   {resolver}" in up.stdout
     assert (
         f"mailshield check excellent.test --resolver {resolver} --ca-bundle {ca} --allow-private"
         in up.stdout
     )
     assert "mailshield lab down demo" in up.stdout
-
-
-def test_second_up_is_refused_while_running(state_dir: Path) -> None:
-    """Starting a running lab again fails and names the running process."""
-    mailshield("lab", "up", "demo", "--state-dir", str(state_dir), *LISTEN, check=True)
     again = mailshield("lab", "up", "demo", "--state-dir", str(state_dir), *LISTEN)
     assert again.returncode == 1
-    assert f"already running (pid {recorded(state_dir).process.pid})" in again.stderr
+    assert f"already running (pid {state.process.pid})" in again.stderr
 
 
 def test_invalid_scenario_is_reported_before_anything_starts(tmp_path: Path) -> None:

@@ -315,7 +315,7 @@ def _print_ready(
     example = "excellent.test" if "excellent.test" in summary["domains"] else summary["domains"][0]
     command = ["mailshield", "check", example, "--resolver", resolver]
     command += ["--ca-bundle", summary["ca"], "--allow-private"]
-    if summary["smtp_port"] != 25:
+    if summary["smtp_port"] not in (0, 25):
         command += ["--smtp-port", str(summary["smtp_port"])]
     click.echo(f"lab {scenario.name} is up: {len(summary['domains'])} domains")
     click.echo(f"  resolver   {resolver}")
