@@ -45,16 +45,28 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from mailshield.lab.behaviours import MxBehaviour, PolicyBehaviour
+from mailshield.lab.scenario_tables import ScenarioError, Table
 
-_E = TypeVar("_E", bound=enum.StrEnum)
+__all__ = [
+    "DnsFault",
+    "Domain",
+    "FaultAction",
+    "LabSettings",
+    "MxHost",
+    "PolicyHost",
+    "Ports",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "parse_scenario",
+    "render_policy",
+    "scenario_from_dict",
+]
+
 _LOOPBACK = ipaddress.IPv4Network("127.0.0.0/8")
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; the message names the domain and the key at fault."""
 
 
 class FaultAction(enum.StrEnum):
@@ -213,7 +225,7 @@ def parse_scenario(text: str, *, default_name: str = "scenario") -> Scenario:
 
 def scenario_from_dict(data: Mapping[str, Any], *, default_name: str = "scenario") -> Scenario:
     """Validate an already parsed scenario (e.g. from YAML or built in code)."""
-    top = _Table(data, "scenario")
+    top = Table(data, "scenario")
     name = top.string("name", default_name)
     description = top.string("description", "")
     lab = _lab_settings(top.table("lab", where="lab"))
@@ -234,7 +246,7 @@ def scenario_from_dict(data: Mapping[str, Any], *, default_name: str = "scenario
 # -- sections ---------------------------------------------------------------------------------
 
 
-def _lab_settings(table: _Table) -> LabSettings:
+def _lab_settings(table: Table) -> LabSettings:
     dns_host, dns_port = _host_port(table, "dns", "127.53.0.1:53")
     ports = Ports(dns_port, table.port("smtp_port", 25), table.port("https_port", 443))
     unpriv = table.table("unprivileged", where="lab.unprivileged")
@@ -257,7 +269,7 @@ def _lab_settings(table: _Table) -> LabSettings:
     return LabSettings(dns_host, resolver_host, knot_host, ports, unprivileged, latency, network)
 
 
-def _domain(table: _Table, key: str, pool: _AddressPool) -> Domain:
+def _domain(table: Table, key: str, pool: _AddressPool) -> Domain:
     name = _normalise(key)
     _check_name(name, table.where, "name")
     records = table.strings("records")
@@ -276,7 +288,7 @@ def _domain(table: _Table, key: str, pool: _AddressPool) -> Domain:
     return Domain(name, records, mx, policy_host, faults, signed, bogus, description)
 
 
-def _mx_host(table: _Table, domain: str, pool: _AddressPool, index: int) -> MxHost:
+def _mx_host(table: Table, domain: str, pool: _AddressPool, index: int) -> MxHost:
     name = _relative_name(table.string("name", required=True), domain)
     _check_name(name, table.where, "name")
     behaviour = table.choice("behaviour", MxBehaviour, MxBehaviour.VALID)
@@ -291,7 +303,7 @@ def _mx_host(table: _Table, domain: str, pool: _AddressPool, index: int) -> MxHo
 
 
 def _policy_host(
-    table: _Table, domain: str, mx: tuple[MxHost, ...], pool: _AddressPool
+    table: Table, domain: str, mx: tuple[MxHost, ...], pool: _AddressPool
 ) -> PolicyHost:
     behaviour = table.choice("behaviour", PolicyBehaviour, PolicyBehaviour.VALID)
     mode = table.string("mode", "enforce")
@@ -305,7 +317,7 @@ def _policy_host(
     return PolicyHost(f"mta-sts.{domain}", addresses, behaviour, policy)
 
 
-def _fault(table: _Table, domain: str) -> DnsFault:
+def _fault(table: Table, domain: str) -> DnsFault:
     name = _relative_name(table.string("name", "@"), domain)
     _check_name(name, table.where, "name")
     rdtype = table.string("type", None)
@@ -355,7 +367,7 @@ def _check_name(name: str, where: str, key: str) -> None:
         raise ScenarioError(f"{where}: key '{key}': {name!r} contains white space")
 
 
-def _host_port(table: _Table, key: str, default: str) -> tuple[str, int]:
+def _host_port(table: Table, key: str, default: str) -> tuple[str, int]:
     text = table.string(key, default)
     host, sep, port = text.rpartition(":")
     try:
@@ -370,7 +382,7 @@ def _host_port(table: _Table, key: str, default: str) -> tuple[str, int]:
     return host, number
 
 
-def _loopback_ip(table: _Table, key: str, default: str) -> str:
+def _loopback_ip(table: Table, key: str, default: str) -> str:
     text: str = table.string(key, default)
     try:
         if ipaddress.IPv4Address(text) in _LOOPBACK:
@@ -380,7 +392,7 @@ def _loopback_ip(table: _Table, key: str, default: str) -> str:
     raise ScenarioError(f"{table.where}: key '{key}': {text!r} must be an address in 127.0.0.0/8")
 
 
-def _addresses(table: _Table, pool: _AddressPool) -> tuple[str, ...]:
+def _addresses(table: Table, pool: _AddressPool) -> tuple[str, ...]:
     given = table.strings("addresses")
     for address in given:
         try:
@@ -439,99 +451,3 @@ def _check_shared_addresses(domains: tuple[Domain, ...]) -> None:
                         f"used by {other[0]} with behaviour {other[1]!r}; hosts sharing an "
                         "address must share the behaviour"
                     )
-
-
-# -- typed access to TOML tables with precise errors -------------------------------------------
-
-
-class _Table:
-    """A TOML table read key by key; unknown keys are reported by :meth:`finish`."""
-
-    def __init__(self, data: Any, where: str) -> None:
-        if not isinstance(data, Mapping):
-            raise ScenarioError(f"{where}: expected a table, got {type(data).__name__}")
-        self.data: Mapping[str, Any] = data
-        self.where = where
-        self._used: set[str] = set()
-
-    @property
-    def keys(self) -> list[str]:
-        return list(self.data)
-
-    def _get(self, key: str, kinds: type | tuple[type, ...], what: str, required: bool) -> Any:
-        self._used.add(key)
-        if key not in self.data:
-            if required:
-                raise ScenarioError(f"{self.where}: key '{key}' is required")
-            return None
-        value = self.data[key]
-        # bool is an int subclass: never accept true/false where a number is meant.
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _tuple(kinds)):
-            raise ScenarioError(
-                f"{self.where}: key '{key}': expected {what}, got {type(value).__name__}"
-            )
-        return value
-
-    def string(self, key: str, default: Any = None, *, required: bool = False) -> Any:
-        value = self._get(key, str, "a string", required)
-        return default if value is None else value
-
-    def integer(self, key: str, default: int | None) -> int | None:
-        value = self._get(key, int, "an integer", False)
-        return default if value is None else int(value)
-
-    def port(self, key: str, default: int) -> int:
-        value = self.integer(key, default)
-        if value is None or not 0 <= value <= 65535:
-            raise ScenarioError(f"{self.where}: key '{key}': a port is between 0 and 65535")
-        return value
-
-    def number(self, key: str, default: float) -> float:
-        value = self._get(key, (int, float), "a number", False)
-        if value is not None and value < 0:
-            raise ScenarioError(f"{self.where}: key '{key}': must not be negative")
-        return default if value is None else float(value)
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self._get(key, bool, "true or false", False)
-        return default if value is None else bool(value)
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self._get(key, list, "a list of strings", False) or []
-        for index, item in enumerate(value):
-            if not isinstance(item, str):
-                raise ScenarioError(
-                    f"{self.where}: key '{key}[{index}]': expected a string, "
-                    f"got {type(item).__name__}"
-                )
-        return tuple(value)
-
-    def choice(self, key: str, kind: type[_E], default: _E) -> _E:
-        value = self.string(key, None)
-        if value is None:
-            return default
-        try:
-            return kind(value)
-        except ValueError:
-            allowed = ", ".join(member.value for member in kind)
-            raise ScenarioError(
-                f"{self.where}: key '{key}': {value!r} is not one of: {allowed}"
-            ) from None
-
-    def table(self, key: str, *, required: bool = False, where: str | None = None) -> _Table:
-        value = self._get(key, dict, "a table", required)
-        return _Table(value or {}, where or f"{self.where}, key '{key}'")
-
-    def tables(self, key: str) -> list[_Table]:
-        value = self._get(key, list, "a list of tables", False) or []
-        return [_Table(item, f"{self.where}, key '{key}[{i}]'") for i, item in enumerate(value)]
-
-    def finish(self) -> None:
-        unknown = [key for key in self.data if key not in self._used]
-        if unknown:
-            known = ", ".join(sorted(self._used))
-            raise ScenarioError(f"{self.where}: unknown key '{unknown[0]}' (known keys: {known})")
-
-
-def _tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kinds if isinstance(kinds, tuple) else (kinds,)
