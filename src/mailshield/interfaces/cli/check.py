@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -26,7 +26,6 @@ from rich.text import Text
 
 from mailshield.core.model import Report, Status
 from mailshield.core.names import InvalidName, to_alabel
-from mailshield.interfaces.assembly import build_checker
 from mailshield.interfaces.cli.context import settings_from
 from mailshield.interfaces.cli.render import (
     csv_header,
@@ -35,8 +34,9 @@ from mailshield.interfaces.cli.render import (
     print_report,
     report_json,
 )
-from mailshield.services.bulk import check_many
-from mailshield.services.checker import Checker
+
+if TYPE_CHECKING:
+    from mailshield.services.checker import Checker
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNTESTED = 0, 1, 2, 3
 FORMATS = ("text", "json", "jsonl", "csv")
@@ -139,6 +139,8 @@ def check(
         smtp_port=smtp_port,
     )
     fmt = "json" if as_json else fmt or _format_for(output, bulk=domains_file is not None)
+    from mailshield.interfaces.assembly import build_checker  # heavy: only when checking
+
     checker = build_checker(settings, dkim_selectors=selectors)
     if domain is not None:
         ctx.exit(_check_one(checker, _alabel_or_usage(domain), fmt, output, verbose))
@@ -212,6 +214,8 @@ def done_domains(output: Path, fmt: str) -> set[str]:
 def _check_file(
     checker: Checker, path: Path, fmt: str, output: Path | None, concurrency: int
 ) -> int:
+    from mailshield.services.bulk import check_many
+
     if fmt in ("text", "json"):
         fmt = "jsonl"
     done = done_domains(output, fmt) if output else set()

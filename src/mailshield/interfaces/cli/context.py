@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mailshield.services.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from mailshield.services.settings import Settings
 
 
 def settings_from(ctx: click.Context, **overrides: Any) -> Settings:
     """Settings for this invocation: the ``--config`` file, the environment, then ``overrides``."""
+    from mailshield.services.settings import load_settings  # pydantic-settings is slow to import
+
     root = ctx.find_root()
     config = (root.obj or {}).get("config")
     try:
