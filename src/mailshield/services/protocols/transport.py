@@ -81,6 +81,11 @@ async def _probe_host(
 
 
 def _address_dnssec(host: MxHostLookup) -> Dnssec:
+    """The DNSSEC status of the host's addresses: bogus if either lookup failed validation
+    (a SERVFAIL, RFC 4035 §5.5, so it must be looked at before failures are set aside), secure
+    only if every answer that came back is."""
+    if Dnssec.BOGUS in (host.a.dnssec, host.aaaa.dnssec):
+        return Dnssec.BOGUS
     answers = [a for a in (host.a, host.aaaa) if not a.outcome.is_failure]
     states = {a.dnssec for a in answers} or {Dnssec.UNKNOWN}
     for state in (Dnssec.BOGUS, Dnssec.UNKNOWN, Dnssec.INSECURE):
