@@ -100,3 +100,11 @@ INCONSISTENT = define(
     "{subject}: its addresses do not present the same TLS behaviour ({detail})",
     "RFC 8461 §4",
 )
+OFFERED_AFTER_TLS = define(
+    "starttls.offered_after_tls",
+    Status.WARN,
+    "STARTTLS advertised again inside TLS",
+    "{subject} ({address}) still advertises STARTTLS after the TLS handshake",
+    "RFC 3207 §4.2",
+    "Update the MTA: after STARTTLS the server must not advertise it again.",
+)

@@ -81,10 +81,10 @@ def _address_findings(obs: SmtpObservation, strict: bool) -> list[Finding]:
 
 def _unreachable_reason(probe: SmtpProbe) -> str | None:
     """Why the address could not be tested, or ``None`` when the conversation got to EHLO."""
-    if probe.outcome in _UNREACHABLE_REASONS:
-        return _UNREACHABLE_REASONS[probe.outcome]
     if probe.banner_code is not None and probe.banner_code >= 400:
         return f"the server greeted with {probe.banner_code} ({probe.banner[:120]})"
+    if probe.outcome in _UNREACHABLE_REASONS:
+        return _UNREACHABLE_REASONS[probe.outcome]
     if probe.starttls_offered is None:
         return probe.error or "the conversation ended before EHLO completed"
     return None
@@ -102,6 +102,8 @@ def _session_findings(
                 codes.TLS_VERSION_OLD, probe.host, status=severity, version=tls.version, **where
             )
         )
+    if "STARTTLS" in probe.ehlo_keywords_after_tls:
+        found.append(finding(codes.OFFERED_AFTER_TLS, probe.host, **where))
     if verdict is None:
         return found
     params = {**_cert_params(verdict), **where}

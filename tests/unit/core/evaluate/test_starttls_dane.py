@@ -80,7 +80,7 @@ def _codes(obs: SmtpObservation, strict: bool = False) -> list[tuple[str, Status
             id="timeout",
         ),
         pytest.param(
-            _probe(banner="421 busy", banner_code=421),
+            _probe(banner="421 busy", banner_code=421, outcome=ConnectOutcome.REFUSED),
             [("starttls.unreachable", Status.ERROR)],
             id="421-greeting",
         ),
@@ -216,3 +216,19 @@ def test_bogus_mx_rrset_fails() -> None:
     """A bogus MX RRset is a DNSSEC failure: validating senders delay all mail."""
     result = evaluate_dane("example.com", Dnssec.BOGUS, [])
     assert [(f.code, f.status) for f in result.findings] == [("dnssec.bogus", Status.FAIL)]
+
+
+def test_starttls_offered_again_after_tls_warns() -> None:
+    """A server listing STARTTLS in its post-TLS EHLO gets a warning (RFC 3207 §4.2)."""
+    from dataclasses import replace
+
+    obs = _tls_probe(CA.issue(HOST))
+    again = SmtpObservation(replace(obs.probe, ehlo_keywords_after_tls=("STARTTLS",)), obs.verdict)
+    assert [code for code, _ in _codes(again)] == ["starttls.offered_after_tls", "starttls.ok"]
+
+
+def test_421_greeting_is_reported_as_greeting() -> None:
+    """The 421 banner, not "connection refused", is given as the reason."""
+    obs = _probe(banner="421 busy", banner_code=421, outcome=ConnectOutcome.REFUSED)
+    (item,) = evaluate_starttls([obs]).findings
+    assert "greeted with 421" in item.message
