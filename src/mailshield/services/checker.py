@@ -20,7 +20,7 @@ from mailshield.core.evaluate.mx import MxLookup, MxSet, evaluate_mx, mx_set
 from mailshield.core.evaluate.starttls import evaluate_starttls
 from mailshield.core.findings import finding
 from mailshield.core.model import CheckResult, Report
-from mailshield.core.observations import TlsSession
+from mailshield.core.observations import Dnssec, TlsSession
 from mailshield.core.scoring import score
 from mailshield.services.ports import DnsLookup, HttpsFetcher, SmtpProber
 from mailshield.services.protocols.bimi import check_bimi
@@ -118,7 +118,7 @@ class _DomainCheck:
         mx_result = evaluate_mx(lookup, private_ok=self.options.private_ok)
         hosts = mx_set(lookup)
         if hosts.null_mx or not hosts.known:
-            return {"mx": mx_result, **_transport_not_applicable(hosts)}
+            return {"mx": mx_result, **_transport_not_applicable(domain, lookup, hosts)}
         smtp = self.probes.smtp if self.options.smtp else None
         https = self.probes.https
         mta_sts, observed = await asyncio.gather(
@@ -142,12 +142,19 @@ def _sts_present(result: CheckResult) -> bool:
     return not any(f.code == "mta_sts.record.missing" for f in result.findings)
 
 
-def _transport_not_applicable(hosts: MxSet) -> dict[str, CheckResult]:
+def _transport_not_applicable(
+    domain: str, lookup: MxLookup, hosts: MxSet
+) -> dict[str, CheckResult]:
+    """The transport results when no MX host can be checked; a bogus MX RRset is still a DNSSEC
+    finding (RFC 4035 §5.5: validating senders cannot deliver at all)."""
     reason = "the domain accepts no mail (null MX)" if hosts.null_mx else "the MX hosts are unknown"
-    return {
+    results = {
         name: CheckResult(name, (finding(general.NOT_APPLICABLE, check=name, reason=reason),))
         for name in ("mta_sts", "tls_rpt", "starttls", "dane")
     }
+    if lookup.mx.dnssec is Dnssec.BOGUS:
+        results["dane"] = evaluate_dane(domain, lookup.mx.dnssec, ())
+    return results
 
 
 async def _after(
