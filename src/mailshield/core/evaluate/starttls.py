@@ -103,7 +103,7 @@ def _session_findings(
             )
         )
     if "STARTTLS" in probe.ehlo_keywords_after_tls:
-        found.append(finding(codes.OFFERED_AFTER_TLS, probe.host, **where))
+        found.append(finding(codes.OFFERED_AFTER_TLS, probe.host, address=probe.address))
     if verdict is None:
         return found
     params = {**_cert_params(verdict), **where}
