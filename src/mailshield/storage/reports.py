@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Select, case, delete, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,6 +46,7 @@ __all__ = [
     "RawArrival",
     "RawRecord",
     "ReportStore",
+    "Split",
     "StoredReport",
     "Written",
     "channels_of",
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 CHANNEL_BITS = {"https": 1, "smtp": 2, "imap": 4, "file": 8}
-STORED, DUPLICATE, QUARANTINED = "stored", "duplicate", "quarantined"
+STORED, DUPLICATE, QUARANTINED, SPLIT = "stored", "duplicate", "quarantined", "split"
 
 
 def dedupe_hash(key: tuple[str, str]) -> str:
@@ -116,6 +117,14 @@ class Quarantine:
 
 
 @dataclass(frozen=True, slots=True)
+class Split:
+    """A quarantined message whose report parts were kept on their own: state ``split``."""
+
+    raw_id: int
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class Written:
     """What one decision became: ``stored``, ``duplicate`` or ``quarantined``."""
 
@@ -166,7 +175,7 @@ class ReportStore:
     def database(self) -> Database:
         return self._db
 
-    async def write(self, decisions: Sequence[KeepReport | Quarantine]) -> list[Written]:
+    async def write(self, decisions: Sequence[KeepReport | Quarantine | Split]) -> list[Written]:
         """Apply ``decisions`` in one transaction; when this returns, all are committed."""
         async with self._db.transaction() as connection:
             writer = _Writer(connection)
@@ -232,9 +241,16 @@ class _Writer:
         self._c = connection
         self._dialect = connection.dialect.name
 
-    async def apply(self, decision: KeepReport | Quarantine) -> Written:
+    async def apply(self, decision: KeepReport | Quarantine | Split) -> Written:
         if isinstance(decision, KeepReport):
             return await self._keep(decision)
+        if isinstance(decision, Split):
+            await self._c.execute(
+                update(tlsrpt_raw)
+                .where(tlsrpt_raw.c.id == decision.raw_id)
+                .values(state=SPLIT, detail=decision.detail)
+            )
+            return Written(SPLIT, None, decision.raw_id, 1)
         return await self._quarantine(decision)
 
     async def _keep(self, decision: KeepReport) -> Written:
@@ -255,9 +271,9 @@ class _Writer:
         report = decision.report
         values = {
             "dedupe_key": dedupe_hash(report.dedupe_key),
-            "organization_name": report.organization_name,
-            "report_id": report.report_id,
-            "contact_info": report.contact_info,
+            "organization_name": _text(report.organization_name),
+            "report_id": _text(report.report_id),
+            "contact_info": _text(report.contact_info),
             "start_at": report.start,
             "end_at": report.end,
             "day_at": _day(report.start or decision.received_at),
@@ -266,7 +282,7 @@ class _Writer:
             "last_seen_at": decision.received_at,
             "copies": 1,
             "channels": CHANNEL_BITS[decision.channel],
-            "notes": [note.to_dict() for note in report.notes],
+            "notes": _nul_free([note.to_dict() for note in report.notes]),
         }
         dialect = postgresql if self._dialect == "postgresql" else sqlite
         statement = (
@@ -304,10 +320,10 @@ class _Writer:
                 {
                     "report_fk": report_id,
                     "position": position,
-                    "policy_type": policy.policy_type,
-                    "policy_domain": policy.domain,
-                    "policy_strings": list(policy.policy_strings),
-                    "mx_hosts": list(policy.mx_hosts),
+                    "policy_type": _text(policy.policy_type),
+                    "policy_domain": _text(policy.domain),
+                    "policy_strings": _nul_free(list(policy.policy_strings)),
+                    "mx_hosts": _nul_free(list(policy.mx_hosts)),
                     "successful_sessions": policy.successful_sessions,
                     "failed_sessions": policy.failed_sessions,
                 }
@@ -317,14 +333,14 @@ class _Writer:
                     {
                         "report_fk": report_id,
                         "position": position,
-                        "result_type": detail.result_type,
+                        "result_type": _text(detail.result_type),
                         "failed_sessions": detail.failed_session_count,
-                        "sending_mta_ip": detail.sending_mta_ip,
-                        "receiving_mx_hostname": detail.receiving_mx_hostname,
-                        "receiving_mx_helo": detail.receiving_mx_helo,
-                        "receiving_ip": detail.receiving_ip,
-                        "additional_information": detail.additional_information,
-                        "failure_reason_code": detail.failure_reason_code,
+                        "sending_mta_ip": _text(detail.sending_mta_ip),
+                        "receiving_mx_hostname": _text(detail.receiving_mx_hostname),
+                        "receiving_mx_helo": _text(detail.receiving_mx_helo),
+                        "receiving_ip": _text(detail.receiving_ip),
+                        "additional_information": _text(detail.additional_information),
+                        "failure_reason_code": _text(detail.failure_reason_code),
                     }
                 )
         if policies:
@@ -383,17 +399,17 @@ class _Writer:
             "received_at": raw.received_at,
             "channel": raw.channel,
             "kind": raw.kind,
-            "source": raw.source,
-            "content_type": raw.content_type,
+            "source": _text(raw.source),
+            "content_type": _text(raw.content_type),
             "size": len(raw.data),
             "sha256": hashlib.sha256(raw.data).hexdigest(),
             "encoding": encoding,
             "payload": payload,
             "state": state,
             "reason": reason,
-            "detail": detail,
+            "detail": _text(detail),
             "copies": 1,
-            "meta": dict(raw.meta) if raw.meta else None,
+            "meta": _nul_free(dict(raw.meta)) if raw.meta else None,
             "report_fk": report_id,
         }
         statement = insert(tlsrpt_raw).values(values).returning(tlsrpt_raw.c.id)
@@ -408,6 +424,28 @@ class _Writer:
             .values(state=state, report_fk=report_id, reason=None, detail=None)
         )
         return raw_id
+
+
+@overload
+def _text(value: str) -> str: ...
+@overload
+def _text(value: None) -> None: ...
+@overload
+def _text(value: str | None) -> str | None: ...
+def _text(value: str | None) -> str | None:
+    """``value`` without NUL characters, which PostgreSQL text and jsonb refuse."""
+    return value.replace("\x00", "\ufffd") if value and "\x00" in value else value
+
+
+def _nul_free(value: Any) -> Any:
+    """A JSON value with NUL characters replaced in every string (keys included)."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, list):
+        return [_nul_free(item) for item in value]
+    if isinstance(value, dict):
+        return {_text(str(k)): _nul_free(v) for k, v in value.items()}
+    return value
 
 
 def _folded_key(organization_name: str, report_id: str) -> tuple[str, str]:

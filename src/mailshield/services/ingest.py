@@ -1,0 +1,403 @@
+"""The TLS-RPT intake pipeline: one way in for every channel (HTTPS, SMTP, IMAP, files).
+
+Per arrival (RFC 8460 §5, reference §3.6)::
+
+    size cap → parse (sans-IO, bounded) → domain gate → commit → outcome
+                                      ↘ unparseable → quarantine (raw bytes + reason) → commit
+
+The raw bytes and the report rows are committed together by one write transaction, and the
+outcome is returned only after that commit: a receiver that answers from the outcome never
+acknowledges a report that is not durably stored. Concurrent arrivals are group-committed
+(:class:`~mailshield.services.ingest_batch.GroupCommit`): one transaction for many reports.
+
+Receivers map the :class:`Disposition` to their protocol: ``stored``/``duplicate``/
+``quarantined`` are durable (HTTP 2xx, SMTP 250, IMAP: move the message); ``refused`` and
+``too_large`` are permanent refusals, nothing kept (HTTP 403/413, SMTP 550/552); ``failed``
+means storage failed and nothing is acknowledged (HTTP 503, SMTP 451: the sender retries,
+RFC 8460 §5.5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from mailshield.core.documents.report_email import EmailLimits, ParsedReportEmail
+from mailshield.core.documents.report_email import parse_report_email as _parse_email
+from mailshield.core.documents.tls_report import (
+    ReportLimits,
+    TlsReport,
+    TlsReportParse,
+    parse_tls_report,
+)
+from mailshield.core.model import JSONValue
+from mailshield.services.ingest_batch import GroupCommit
+from mailshield.storage.reports import (
+    KeepReport,
+    Quarantine,
+    RawArrival,
+    RawRecord,
+    ReportStore,
+    Split,
+    Written,
+)
+
+__all__ = [
+    "Arrival",
+    "Channel",
+    "Disposition",
+    "IngestOptions",
+    "IngestOutcome",
+    "KnownDomains",
+    "MessageOutcome",
+    "ReportIntake",
+]
+
+THREAD_THRESHOLD = 64 * 1024  # bytes: larger inputs are parsed off the event loop
+
+
+class Channel(enum.StrEnum):
+    """How a report arrived."""
+
+    HTTPS = "https"
+    SMTP = "smtp"
+    IMAP = "imap"
+    FILE = "file"
+
+
+class Disposition(enum.StrEnum):
+    """What became of an arrival."""
+
+    STORED = "stored"  # a new report, committed
+    DUPLICATE = "duplicate"  # a known report: its copies counter was raised, committed
+    QUARANTINED = "quarantined"  # unparseable: raw bytes and reason committed
+    REFUSED = "refused"  # no policy domain MailShield serves: nothing kept
+    TOO_LARGE = "too_large"  # over the size cap: nothing kept
+    FAILED = "failed"  # storage failed: nothing acknowledged, the sender should retry
+
+
+DURABLE = frozenset({Disposition.STORED, Disposition.DUPLICATE, Disposition.QUARANTINED})
+
+
+class KnownDomains(Protocol):
+    """Which policy domains MailShield serves (reports for others are refused, §3.6 item 16).
+
+    ``served`` returns the subset of ``names`` that are served domains or names below one (a
+    DANE policy domain is an MX host name, RFC 8460 §1.1).
+    """
+
+    async def served(self, names: Collection[str]) -> set[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """Where some bytes came from: channel, peer or path, declared type, receiver metadata
+    (e.g. the SMTP receiver's DKIM result), and when (default: now)."""
+
+    channel: Channel
+    source: str | None = None
+    content_type: str | None = None
+    received_at: datetime | None = None
+    meta: Mapping[str, JSONValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    """The outcome of one report (or of bytes that were meant to be one)."""
+
+    disposition: Disposition
+    detail: str = ""
+    reason: str | None = None  # the quarantine reason (a ParseFailure reason code)
+    report_id: int | None = None  # stored report row
+    raw_id: int | None = None  # raw arrival row
+    copies: int = 0
+    organization: str | None = None
+    report_key: str | None = None  # the report's report-id
+    domains: tuple[str, ...] = ()
+
+    @property
+    def durable(self) -> bool:
+        """Committed to storage: the sender may be told it was received."""
+        return self.disposition in DURABLE
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        return {
+            "status": self.disposition.value,
+            "detail": self.detail,
+            "reason": self.reason,
+            "report": self.report_id,
+            "raw": self.raw_id,
+            "copies": self.copies,
+            "organization-name": self.organization,
+            "report-id": self.report_key,
+            "policy-domains": list(self.domains),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MessageOutcome:
+    """The outcomes of the reports in one e-mail message (usually one)."""
+
+    outcomes: tuple[IngestOutcome, ...]
+
+    @property
+    def durable(self) -> bool:
+        """Everything in the message is committed (acknowledge it: SMTP 250, IMAP move)."""
+        return bool(self.outcomes) and all(o.durable for o in self.outcomes)
+
+    @property
+    def retry(self) -> bool:
+        """Storage failed for some part: answer a temporary failure (SMTP 451)."""
+        return any(o.disposition is Disposition.FAILED for o in self.outcomes)
+
+    @property
+    def refused(self) -> bool:
+        """Nothing was kept and retrying would not change that (SMTP 550)."""
+        return not self.durable and not self.retry
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """Limits and policy of the intake."""
+
+    max_bytes: int = 10 * 1024 * 1024  # Settings.report_max_bytes: one report as received
+    limits: ReportLimits = field(default_factory=ReportLimits)
+    email_limits: EmailLimits = field(default_factory=EmailLimits)
+    gated: frozenset[Channel] = frozenset({Channel.HTTPS, Channel.SMTP, Channel.IMAP})
+    batch_size: int = 256  # reports per write transaction at most
+    known_ttl: float = 60.0  # seconds a served domain is remembered
+
+    @classmethod
+    def for_max_bytes(cls, max_bytes: int, batch_size: int = 256) -> IngestOptions:
+        """Options whose size caps all follow one setting (``report_max_bytes``): the report as
+        received, the report decompressed, a report part, and twice that for a whole message."""
+        limits = replace(
+            ReportLimits(), max_compressed_bytes=max_bytes, max_decompressed_bytes=max_bytes
+        )
+        email = replace(
+            EmailLimits(), max_message_bytes=2 * max_bytes, max_attachment_bytes=max_bytes
+        )
+        return cls(max_bytes=max_bytes, limits=limits, email_limits=email, batch_size=batch_size)
+
+
+class ReportIntake:
+    """The pipeline. Create one per process; ``await aclose()`` when done."""
+
+    def __init__(
+        self,
+        store: ReportStore,
+        known: KnownDomains,
+        options: IngestOptions | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._store = store
+        self._known = known
+        self._options = options or IngestOptions()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._commit = GroupCommit(store, self._options.batch_size)
+        self._served: dict[str, float] = {}
+
+    @property
+    def store(self) -> ReportStore:
+        return self._store
+
+    async def submit_report(self, data: bytes, arrival: Arrival) -> IngestOutcome:
+        """Take one report's bytes (gzip or JSON, RFC 8460 §5.2) and return what became of it."""
+        arrival = self._stamped(arrival)
+        if len(data) > self._options.max_bytes:
+            return _too_large(len(data), self._options.max_bytes)
+        parsed = await self._parse(data)
+        return await self._decide(parsed, _raw(data, arrival))
+
+    async def submit_message(self, message: bytes, arrival: Arrival) -> MessageOutcome:
+        """Take one report e-mail (RFC 8460 §5.3): each report part is one report; a message
+        without a usable report part is quarantined whole."""
+        arrival = self._stamped(arrival)
+        limit = self._options.email_limits.max_message_bytes
+        if len(message) > limit:
+            return MessageOutcome((_too_large(len(message), limit),))
+        parsed = await self._parse_email(message)
+        found = parsed.email
+        if found.failure is not None:
+            raw = _raw(message, arrival, kind="message")
+            reason = f"email_{found.failure.reason.value}"
+            decision = Quarantine(reason, found.failure.detail, raw=raw)
+            return MessageOutcome((await self._commit_one(decision),))
+        meta = dict(arrival.meta) | _email_meta(parsed)
+        outcomes = []
+        for attachment, report in zip(found.attachments, parsed.reports, strict=True):
+            part = replace(arrival, content_type=attachment.content_type, meta=meta)
+            outcomes.append(self._decide(report, _raw(attachment.content, part)))
+        return MessageOutcome(tuple(await asyncio.gather(*outcomes)))
+
+    async def reprocess(self, raw_id: int) -> IngestOutcome:
+        """Parse quarantined arrival ``raw_id`` again (after a parser or limit fix).
+
+        The domain gate does not apply: the bytes were already accepted into quarantine.
+        """
+        raw = await self._store.raw(raw_id)
+        if raw is None:
+            return IngestOutcome(Disposition.FAILED, f"no raw arrival {raw_id}", raw_id=raw_id)
+        if raw.state != "quarantined":
+            disposition = Disposition(raw.state)
+            return IngestOutcome(
+                disposition,
+                "not in quarantine",
+                report_id=raw.report_id,
+                raw_id=raw.id,
+                copies=raw.copies,
+            )
+        if raw.kind == "message":
+            return await self._reprocess_message(raw)
+        parsed = await self._parse(raw.data)
+        if parsed.report is None:
+            assert parsed.failure is not None
+            decision: KeepReport | Quarantine = Quarantine(
+                parsed.failure.reason.value, parsed.failure.detail, raw_id=raw.id
+            )
+            return await self._commit_one(decision)
+        keep = KeepReport(parsed.report, raw.channel, raw.received_at, raw_id=raw.id)
+        return await self._commit_one(keep, parsed.report)
+
+    async def aclose(self) -> None:
+        """Finish pending writes and stop the writer."""
+        await self._commit.aclose()
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    def _stamped(self, arrival: Arrival) -> Arrival:
+        return arrival if arrival.received_at else replace(arrival, received_at=self._clock())
+
+    async def _parse(self, data: bytes) -> TlsReportParse:
+        if len(data) <= THREAD_THRESHOLD:
+            return parse_tls_report(data, self._options.limits)
+        return await asyncio.to_thread(parse_tls_report, data, self._options.limits)
+
+    async def _parse_email(self, message: bytes) -> ParsedReportEmail:
+        options = self._options
+        if len(message) <= THREAD_THRESHOLD:
+            return _parse_email(message, options.email_limits, options.limits)
+        return await asyncio.to_thread(_parse_email, message, options.email_limits, options.limits)
+
+    async def _decide(self, parsed: TlsReportParse, raw: RawArrival) -> IngestOutcome:
+        report = parsed.report
+        if report is None:
+            assert parsed.failure is not None
+            failure = parsed.failure
+            return await self._commit_one(Quarantine(failure.reason.value, failure.detail, raw=raw))
+        channel = Channel(raw.channel)
+        if channel in self._options.gated:
+            refusal = await self._refusal(report)
+            if refusal is not None:
+                return refusal
+        keep = KeepReport(report, raw.channel, raw.received_at, raw=raw)
+        return await self._commit_one(keep, report)
+
+    async def _refusal(self, report: TlsReport) -> IngestOutcome | None:
+        """``None`` when some policy domain of ``report`` is served here, else the refusal."""
+        names = sorted({p.domain for p in report.policies if p.domain})
+        if names and await self._any_served(names):
+            return None
+        shown = ", ".join(names) or "none given"
+        return IngestOutcome(
+            Disposition.REFUSED,
+            f"no policy domain of this report is served here ({shown})",
+            organization=report.organization_name,
+            report_key=report.report_id,
+            domains=tuple(names),
+        )
+
+    async def _any_served(self, names: list[str]) -> bool:
+        now = asyncio.get_running_loop().time()
+        if any(self._served.get(name, 0.0) > now for name in names):
+            return True
+        served = await self._known.served(names)
+        for name in served:
+            self._served[name] = now + self._options.known_ttl
+        return bool(served)
+
+    async def _commit_one(
+        self, decision: KeepReport | Quarantine, report: TlsReport | None = None
+    ) -> IngestOutcome:
+        written = await self._commit.submit(decision)
+        if isinstance(written, Exception):
+            return IngestOutcome(Disposition.FAILED, f"storage failed: {written}")
+        return _outcome(written, decision, report)
+
+    async def _reprocess_message(self, raw: RawRecord) -> IngestOutcome:
+        parsed = await self._parse_email(raw.data)
+        found = parsed.email
+        if found.failure is not None:
+            reason = f"email_{found.failure.reason.value}"
+            return await self._commit_one(Quarantine(reason, found.failure.detail, raw_id=raw.id))
+        arrival = Arrival(Channel(raw.channel), raw.source, None, raw.received_at)
+        outcomes = []
+        for attachment, report in zip(found.attachments, parsed.reports, strict=True):
+            part = replace(arrival, content_type=attachment.content_type, meta=_email_meta(parsed))
+            outcomes.append(await self._decide_ungated(report, _raw(attachment.content, part)))
+        detail = "report parts kept as raw " + ", ".join(str(o.raw_id) for o in outcomes)
+        await self._commit.submit(Split(raw.id, detail))
+        return outcomes[0]
+
+    async def _decide_ungated(self, parsed: TlsReportParse, raw: RawArrival) -> IngestOutcome:
+        if parsed.report is None:
+            assert parsed.failure is not None
+            failure = parsed.failure
+            return await self._commit_one(Quarantine(failure.reason.value, failure.detail, raw=raw))
+        keep = KeepReport(parsed.report, raw.channel, raw.received_at, raw=raw)
+        return await self._commit_one(keep, parsed.report)
+
+
+def _raw(data: bytes, arrival: Arrival, kind: str = "report") -> RawArrival:
+    assert arrival.received_at is not None
+    return RawArrival(
+        data=data,
+        channel=arrival.channel.value,
+        received_at=arrival.received_at,
+        kind=kind,
+        source=arrival.source,
+        content_type=arrival.content_type,
+        meta=dict(arrival.meta) or None,
+    )
+
+
+def _email_meta(parsed: ParsedReportEmail) -> dict[str, JSONValue]:
+    found = parsed.email
+    meta: dict[str, JSONValue] = {
+        "message-id": found.message_id,
+        "subject": found.subject,
+        "tls-report-domain": found.report_domain,
+        "tls-report-submitter": found.report_submitter,
+    }
+    return {key: value for key, value in meta.items() if value is not None}
+
+
+def _too_large(size: int, limit: int) -> IngestOutcome:
+    return IngestOutcome(
+        Disposition.TOO_LARGE, f"{size} bytes, more than the limit of {limit}", reason="too_large"
+    )
+
+
+def _outcome(
+    written: Written, decision: KeepReport | Quarantine, report: TlsReport | None
+) -> IngestOutcome:
+    disposition = Disposition(written.state)
+    outcome = IngestOutcome(
+        disposition, raw_id=written.raw_id, report_id=written.report_id, copies=written.copies
+    )
+    if isinstance(decision, Quarantine):
+        return replace(outcome, detail=decision.detail, reason=decision.reason)
+    assert report is not None
+    stored = disposition is Disposition.STORED
+    return replace(
+        outcome,
+        detail="new report" if stored else "already stored; copy counted",
+        organization=report.organization_name,
+        report_key=report.report_id,
+        domains=tuple(sorted({p.domain for p in report.policies if p.domain})),
+    )
