@@ -18,6 +18,7 @@ class MxBehaviour(enum.StrEnum):
     REFUSED = "refused"  # nothing listens: connection refused
     TARPIT = "tarpit"  # banner only after a long delay
     GREETING_421 = "greeting_421"  # "421 service not available" greeting, then close
+    ENDLESS_BANNER = "endless_banner"  # "220-" continuation lines that never end
 
 
 class PolicyBehaviour(enum.StrEnum):

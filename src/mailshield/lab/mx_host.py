@@ -13,6 +13,7 @@ starttls_fails STARTTLS advertised, the command answered ``454`` (RFC 3207 §4)
 refused        nothing listens: ``start()`` does nothing
 tarpit         the banner only after ``tarpit_delay`` seconds, then as valid
 greeting_421   a ``421`` greeting, then the connection is closed (RFC 5321 §3.8)
+endless_banner ``220-`` continuation lines (RFC 5321 §4.2.1) sent until the client goes away
 ============== ===================================================================================
 """
 
@@ -43,7 +44,15 @@ _NEEDS_CERTIFICATE = frozenset(
         MxBehaviour.TLS_OLD,
     }
 )
-_NO_TLS = frozenset({MxBehaviour.NO_STARTTLS, MxBehaviour.STARTTLS_FAILS, MxBehaviour.GREETING_421})
+_NO_TLS = frozenset(
+    {
+        MxBehaviour.NO_STARTTLS,
+        MxBehaviour.STARTTLS_FAILS,
+        MxBehaviour.GREETING_421,
+        MxBehaviour.ENDLESS_BANNER,
+    }
+)
+_BANNER_BATCH = 64  # continuation lines written between two waits for the client to read
 
 
 class LabMxServer:
@@ -141,6 +150,17 @@ class LabMxServer:
             writer.write(f"{text}\r\n".encode())
             await writer.drain()
             return
+        if self.behaviour is MxBehaviour.ENDLESS_BANNER:
+            await self._endless_banner(writer)
+            return
         session = SmtpSession(reader, writer, self._config)
         await session.reply(220, f"{self.name} ESMTP MailShield lab")
         await session.run()
+
+    async def _endless_banner(self, writer: asyncio.StreamWriter) -> None:
+        """A greeting whose last line never comes: a client must bound what it reads."""
+        line = f"220-{self.name} ESMTP this greeting goes on and on\r\n".encode()
+        while True:  # ends when the client closes (a peer error) or the server stops
+            writer.write(line * _BANNER_BATCH)
+            await writer.drain()
+            await asyncio.sleep(0)  # let other connections be served

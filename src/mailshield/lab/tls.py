@@ -136,7 +136,12 @@ class BehaviourCertificates:
     def for_mx(self, behaviour: MxBehaviour, names: Sequence[str]) -> IssuedCert | None:
         """The certificate an MX host serving ``names`` presents; None when it never does TLS."""
         match behaviour:
-            case MxBehaviour.NO_STARTTLS | MxBehaviour.REFUSED | MxBehaviour.GREETING_421:
+            case (
+                MxBehaviour.NO_STARTTLS
+                | MxBehaviour.REFUSED
+                | MxBehaviour.GREETING_421
+                | MxBehaviour.ENDLESS_BANNER
+            ):
                 return None
             case MxBehaviour.EXPIRED:
                 return self.ca.issue_expired(*names)

@@ -233,6 +233,16 @@ async def test_greeting_421_is_seen_by_smtplib(certs: BehaviourCertificates) -> 
     assert caught.value.smtp_code == 421
 
 
+async def test_endless_banner_never_sends_its_last_line(certs: BehaviourCertificates) -> None:
+    """An endless banner keeps sending 220- continuation lines and never a final 220 line."""
+    async with mx(certs, MxBehaviour.ENDLESS_BANNER) as server:
+        reader, writer = await asyncio.open_connection(server.address, server.port)
+        lines = [await reader.readline() for _ in range(500)]
+        writer.close()
+        await writer.wait_closed()
+    assert all(line.startswith(b"220-") and line.endswith(b"\r\n") for line in lines)
+
+
 async def test_received_messages_reach_the_callback(
     certs: BehaviourCertificates, ca_file: Path
 ) -> None:

@@ -47,6 +47,9 @@ def certs() -> BehaviourCertificates:
         pytest.param(MxBehaviour.STARTTLS_FAILS, ConnectOutcome.TLS_FAILED, True, False, id="454"),
         pytest.param(MxBehaviour.TARPIT, ConnectOutcome.TIMEOUT, None, False, id="tarpit"),
         pytest.param(MxBehaviour.GREETING_421, ConnectOutcome.REFUSED, None, False, id="421"),
+        pytest.param(
+            MxBehaviour.ENDLESS_BANNER, ConnectOutcome.PROTOCOL_ERROR, None, False, id="endless"
+        ),
     ],
 )
 async def test_smtp_probe_records_each_mx_behaviour(
