@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from mailshield import __version__
+from mailshield.interfaces.api import tlsrpt
 from mailshield.services.settings import Settings
 from mailshield.storage import Database
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.include_router(tlsrpt.router)
 
     @app.get("/healthz", tags=["meta"])
     async def health() -> JSONResponse:

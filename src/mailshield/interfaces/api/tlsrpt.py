@@ -1,0 +1,147 @@
+"""The TLS-RPT HTTPS receiver: ``POST /tlsrpt`` (and any path below it), RFC 8460 §5.4.
+
+A reporter POSTs one report per request. What is accepted and answered:
+
+======================================  ====================================================
+request                                 answer
+======================================  ====================================================
+``application/tlsrpt+gzip``,            read (streamed, at most ``report_max_bytes``), then
+``application/tlsrpt+json``             the intake pipeline decides
+``application/gzip``, ``x-gzip``,       accepted too (real senders use them); the parser
+``application/json``, ``text/json``,    tells gzip from JSON by its magic bytes, never by
+``application/octet-stream``            the label; ``Content-Encoding: gzip`` is accepted
+anything else, or no type               415, nothing read
+body over ``report_max_bytes``          413 (from Content-Length, or as soon as the stream
+                                        passes the cap); its expansion is capped too
+empty body                              400
+======================================  ====================================================
+
+Outcomes (answered only after the commit, so a 2xx means durably stored): 201 new report, 200
+a copy of a stored report (counted), 202 kept in quarantine (could not be parsed; visible with
+``mailshield reports quarantine`` and re-processable), 403 no policy domain of the report is
+served here (nothing kept: TLS-RPT has no authorisation record, so the receiver must not be
+anyone's sink; a reporter retries for a day, §5.5, so a domain added meanwhile still gets it),
+503 storage failed (retry). Other methods get 405.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from mailshield.services.ingest import (
+    Arrival,
+    Channel,
+    Disposition,
+    IngestOptions,
+    IngestOutcome,
+    ReportIntake,
+)
+from mailshield.services.settings import Settings
+from mailshield.storage import Database
+from mailshield.storage.report_queries import DomainsTable
+from mailshield.storage.reports import ReportStore
+
+__all__ = ["ACCEPTED_TYPES", "media_type_problem", "router"]
+
+STRICT_TYPES = frozenset({"application/tlsrpt+gzip", "application/tlsrpt+json"})
+ACCEPTED_TYPES = STRICT_TYPES | {
+    "application/gzip",
+    "application/x-gzip",
+    "application/json",
+    "text/json",
+    "application/octet-stream",
+}
+ACCEPTED_ENCODINGS = frozenset({"", "identity", "gzip", "x-gzip"})
+
+STATUS = {
+    Disposition.STORED: 201,
+    Disposition.DUPLICATE: 200,
+    Disposition.QUARANTINED: 202,
+    Disposition.REFUSED: 403,
+    Disposition.TOO_LARGE: 413,
+    Disposition.FAILED: 503,
+}
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """One intake per process over the app's database, closed (writes drained) at shutdown."""
+    settings: Settings = app.state.settings
+    database: Database = app.state.database
+    intake = ReportIntake(
+        ReportStore(database),
+        DomainsTable(database),
+        IngestOptions.for_max_bytes(settings.report_max_bytes),
+    )
+    app.state.tlsrpt_intake = intake
+    try:
+        yield
+    finally:
+        await intake.aclose()
+
+
+router = APIRouter(lifespan=lifespan, tags=["tlsrpt"])
+
+
+def media_type_problem(content_type: str | None, content_encoding: str | None) -> str | None:
+    """Why a request with these header values is refused (415), or ``None`` to accept it."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if not media:
+        return "no Content-Type: send application/tlsrpt+gzip or application/tlsrpt+json"
+    if media not in ACCEPTED_TYPES:
+        return f"{media} is not a TLS report type (RFC 8460 §5.4: application/tlsrpt+gzip or +json)"
+    encoding = (content_encoding or "").strip().lower()
+    if encoding not in ACCEPTED_ENCODINGS:
+        return f"Content-Encoding {encoding} is not supported (gzip is)"
+    return None
+
+
+@router.post("/tlsrpt", include_in_schema=True, summary="Receive a TLS report (RFC 8460 §5.4)")
+@router.post("/tlsrpt/{path:path}", include_in_schema=False)
+async def receive_report(request: Request) -> JSONResponse:
+    """Store one TLS-RPT report; the status code says what became of it (see module doc)."""
+    headers = request.headers
+    problem = media_type_problem(headers.get("content-type"), headers.get("content-encoding"))
+    if problem is not None:
+        return _error(415, problem)
+    intake: ReportIntake = request.app.state.tlsrpt_intake
+    settings: Settings = request.app.state.settings
+    body = await _read_capped(request, settings.report_max_bytes)
+    if body is None:
+        return _error(413, f"the report is larger than {settings.report_max_bytes} bytes")
+    if not body:
+        return _error(400, "the request has no body")
+    arrival = Arrival(
+        Channel.HTTPS,
+        source=request.client.host if request.client else None,
+        content_type=headers.get("content-type"),
+    )
+    outcome = await intake.submit_report(body, arrival)
+    return _answer(outcome)
+
+
+async def _read_capped(request: Request, cap: int) -> bytes | None:
+    """The request body, or ``None`` as soon as it is known to exceed ``cap`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > cap:
+            return None
+    return bytes(body)
+
+
+def _answer(outcome: IngestOutcome) -> JSONResponse:
+    status = STATUS[outcome.disposition]
+    headers = {"Retry-After": "60"} if status == 503 else None
+    return JSONResponse(outcome.to_dict(), status_code=status, headers=headers)
+
+
+def _error(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"status": "error", "detail": detail}, status_code=status)
