@@ -80,4 +80,5 @@ Index(None, check_reports.c.domain, check_reports.c.checked_at)
 from mailshield.storage import account_tables as account_tables  # noqa: E402
 from mailshield.storage import certificate_tables as certificate_tables  # noqa: E402
 from mailshield.storage import hosting_tables as hosting_tables  # noqa: E402
+from mailshield.storage import job_tables as job_tables  # noqa: E402
 from mailshield.storage import report_tables as report_tables  # noqa: E402
