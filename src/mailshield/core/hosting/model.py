@@ -171,3 +171,36 @@ class HostedDomain:
     def policy_host(self) -> str:
         """``mta-sts.<domain>``: the name senders fetch the policy from (RFC 8461 §3.3)."""
         return f"mta-sts.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class HostingEvent:
+    """Something that happened to a hosted domain: added, verified, changed, alerted, removed."""
+
+    at: datetime
+    kind: str
+    message: str
+    detail: Mapping[str, JSONValue] | None = None
+
+
+class UpdateOutcome(enum.StrEnum):
+    """How an RFC 2136 dynamic update ended (the probe's observation, judged by nobody)."""
+
+    OK = "ok"
+    REFUSED = "refused"  # the server refuses updates for the zone (REFUSED)
+    NOT_AUTHORISED = "not_authorised"  # NOTAUTH: the key is not allowed (RFC 2136 §2.2)
+    BAD_KEY = "bad_key"  # TSIG: the server does not know the key (RFC 8945 §5.2)
+    BAD_SIGNATURE = "bad_signature"  # TSIG: wrong secret
+    NOT_ZONE = "not_zone"  # the name is outside the zone (NOTZONE)
+    TIMEOUT = "timeout"
+    ERROR = "error"  # anything else: unreachable server, SERVFAIL, malformed reply
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateResult:
+    outcome: UpdateOutcome
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is UpdateOutcome.OK
