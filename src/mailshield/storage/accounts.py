@@ -213,6 +213,14 @@ class AccountStore:
         async with self._db.connect() as connection:
             return _user((await connection.execute(query)).one_or_none())
 
+    async def recent_resets(self, user_id: int, since: datetime) -> int:
+        """How many reset links were issued to the user since ``since``."""
+        query = select(func.count()).where(
+            password_resets.c.user_id == user_id, password_resets.c.created_at >= since
+        )
+        async with self._db.connect() as connection:
+            return int((await connection.execute(query)).scalar_one())
+
     async def consume_reset(self, digest: str, now: datetime) -> int | None:
         """Mark a valid, unused token used and return its user id; ``None`` if it was not usable.
 
