@@ -1,0 +1,84 @@
+"""Finding report files for ``mailshield reports import`` and reading what is in them.
+
+A file's kind comes from its name when the name says it (RFC 8460 §5.1: ``.json``,
+``.json.gz``; ``.eml`` messages; ``.mbox`` mailboxes), else from its first bytes: gzip or zip
+magic or ``{`` is a report, ``From `` starts an mbox, a header line starts a message. Anything
+else is skipped (and counted as skipped, never silently). Folders are walked recursively in
+name order; hidden files are skipped.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ReportFile", "find_report_files", "kind_of", "read_items"]
+
+_REPORT_SUFFIXES = (".json", ".json.gz", ".gz", ".zip")
+_MESSAGE_SUFFIXES = (".eml",)
+_MBOX_SUFFIXES = (".mbox", ".mbx")
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]")  # RFC 5322 §2.2 field-name ":"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFile:
+    """A file to import and its kind: ``report``, ``message``, ``mbox`` or ``skip``."""
+
+    path: Path
+    kind: str
+
+
+def find_report_files(paths: Iterable[Path]) -> Iterator[ReportFile]:
+    """Every file under ``paths`` (folders recursively, sorted), with its kind."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not _hidden(child.relative_to(path)):
+                    yield ReportFile(child, kind_of(child))
+        else:
+            yield ReportFile(path, kind_of(path))
+
+
+def kind_of(path: Path) -> str:
+    """The kind of ``path`` from its name, else from its first bytes."""
+    name = path.name.lower()
+    if name.endswith(_REPORT_SUFFIXES):
+        return "report"
+    if name.endswith(_MESSAGE_SUFFIXES):
+        return "message"
+    if name.endswith(_MBOX_SUFFIXES):
+        return "mbox"
+    with path.open("rb") as handle:
+        head = handle.read(256)
+    return sniff(head)
+
+
+def sniff(head: bytes) -> str:
+    """The kind of a file that starts with ``head``."""
+    if head[:2] == b"\x1f\x8b" or head[:4] == b"PK\x03\x04" or head.lstrip()[:1] == b"{":
+        return "report"
+    if head.startswith(b"From "):
+        return "mbox"
+    if _HEADER_LINE.match(head):
+        return "message"
+    return "skip"
+
+
+def read_items(file: ReportFile) -> Iterator[tuple[str, bytes]]:
+    """``(kind, bytes)`` for each report or message in ``file`` (one, or one per mbox message)."""
+    if file.kind == "mbox":
+        box = mailbox.mbox(file.path, create=False)
+        try:
+            for key in box.iterkeys():
+                yield "message", box.get_bytes(key)
+        finally:
+            box.close()
+    elif file.kind in ("report", "message"):
+        yield file.kind, file.path.read_bytes()
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)

@@ -1,0 +1,267 @@
+"""``mailshield reports``: import, quarantine, reprocess, summary, ready-to-enforce, prune.
+
+Storage is imported inside the commands so that other commands start without loading it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from mailshield.interfaces.cli.context import settings_from
+from mailshield.interfaces.cli.report_files import ReportFile, find_report_files, read_items
+from mailshield.interfaces.cli.report_render import print_quarantine, print_readiness, print_summary
+
+if TYPE_CHECKING:
+    from mailshield.core.analysis.readiness import Readiness
+    from mailshield.core.analysis.summary import TlsRptSummary
+    from mailshield.core.model import Report
+    from mailshield.services.ingest import Arrival, IngestOutcome, ReportIntake
+    from mailshield.services.report_analysis import ReportAnalysis
+    from mailshield.services.settings import Settings
+    from mailshield.storage.database import Database
+    from mailshield.storage.reports import RawRecord, ReportStore
+
+T = TypeVar("T")
+IN_FLIGHT = 512  # reports submitted at once during an import (fills the group commit)
+
+
+@click.group()
+def reports() -> None:
+    """Receive and analyse SMTP TLS reports (RFC 8460)."""
+
+
+def _run(ctx: click.Context, action: Callable[[Database, Settings], Awaitable[T]]) -> T:
+    """Run ``action`` on the configured database once its schema is current."""
+    from mailshield.interfaces.cli.db import run_with_database
+    from mailshield.interfaces.cli.serve import ensure_schema
+
+    settings = settings_from(ctx)
+
+    async def run(db: Database) -> T:
+        await ensure_schema(db, auto_migrate=settings.auto_migrate)
+        return await action(db, settings)
+
+    return run_with_database(settings.effective_database_url, run)
+
+
+def _intake(db: Database, settings: Settings) -> ReportIntake:
+    from mailshield.services.ingest import IngestOptions, ReportIntake
+    from mailshield.storage.report_queries import DomainsTable
+    from mailshield.storage.reports import ReportStore
+
+    options = IngestOptions.for_max_bytes(settings.report_max_bytes, batch_size=IN_FLIGHT)
+    return ReportIntake(ReportStore(db), DomainsTable(db), options)
+
+
+def _analysis(db: Database) -> ReportAnalysis:
+    from mailshield.services.report_analysis import ReportAnalysis
+    from mailshield.storage.report_queries import ReportQueries
+
+    return ReportAnalysis(ReportQueries(db))
+
+
+@reports.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the totals as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, quiet: bool) -> None:
+    """Import reports from PATHS: .json, .json.gz, .eml, mbox files, folders (recursive)."""
+    files = list(find_report_files(paths))
+
+    async def action(db: Database, settings: Settings) -> Counter[str]:
+        intake = _intake(db, settings)
+        try:
+            return await _import_files(intake, files, quiet or as_json)
+        finally:
+            await intake.aclose()
+
+    totals = _run(ctx, action)
+    if as_json:
+        click.echo(json.dumps(dict(sorted(totals.items()))))
+    else:
+        order = ("stored", "duplicate", "quarantined", "too_large", "failed", "skipped")
+        click.echo(
+            ", ".join(f"{totals[key]} {key}" for key in order if totals[key] or key in order[:3])
+        )
+    ctx.exit(1 if totals["failed"] else 0)
+
+
+async def _import_files(intake: ReportIntake, files: list[ReportFile], quiet: bool) -> Counter[str]:
+    from mailshield.services.ingest import Arrival, Channel
+
+    totals: Counter[str] = Counter()
+    pending: set[asyncio.Task[None]] = set()
+    with _progress(quiet) as progress:
+        task = progress.add_task("importing", total=len(files))
+        for file in files:
+            if file.kind == "skip":
+                totals["skipped"] += 1
+                progress.advance(task)
+                continue
+            for kind, data in read_items(file):
+                if len(pending) >= IN_FLIGHT:
+                    _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                arrival = Arrival(Channel.FILE, source=str(file.path))
+                pending.add(asyncio.create_task(_submit(intake, kind, data, arrival, totals)))
+            progress.advance(task)
+        if pending:
+            await asyncio.wait(pending)
+    return totals
+
+
+async def _submit(
+    intake: ReportIntake, kind: str, data: bytes, arrival: Arrival, totals: Counter[str]
+) -> None:
+    if kind == "message":
+        outcomes: tuple[IngestOutcome, ...] = (await intake.submit_message(data, arrival)).outcomes
+    else:
+        outcomes = (await intake.submit_report(data, arrival),)
+    for outcome in outcomes:
+        totals[outcome.disposition.value] += 1
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=quiet,
+        transient=False,
+    )
+
+
+@reports.command()
+@click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def quarantine(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """List reports kept in quarantine: id, channel, source, reason."""
+    from mailshield.storage.reports import ReportStore
+
+    async def action(db: Database, settings: Settings) -> list[RawRecord]:
+        return await ReportStore(db).quarantined(limit)
+
+    entries = _run(ctx, action)
+    print_quarantine(entries, as_json)
+
+
+@reports.command()
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "everything", is_flag=True, help="Reprocess every quarantined report.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per report.")
+@click.pass_context
+def reprocess(ctx: click.Context, ids: tuple[int, ...], everything: bool, as_json: bool) -> None:
+    """Parse quarantined reports again (IDS from `reports quarantine`, or --all)."""
+    if bool(ids) == everything:
+        raise click.UsageError("give quarantined report IDS or --all")
+
+    async def action(db: Database, settings: Settings) -> list[tuple[int, IngestOutcome]]:
+        from mailshield.storage.reports import ReportStore
+
+        intake = _intake(db, settings)
+        try:
+            targets = list(ids) or [e.id for e in await _all_quarantined(ReportStore(db))]
+            return [(raw_id, await intake.reprocess(raw_id)) for raw_id in targets]
+        finally:
+            await intake.aclose()
+
+    results = _run(ctx, action)
+    for raw_id, outcome in results:
+        if as_json:
+            click.echo(json.dumps({"id": raw_id} | outcome.to_dict()))
+        else:
+            click.echo(
+                f"{raw_id}: {outcome.disposition.value} {outcome.reason or ''} {outcome.detail}"
+            )
+    totals = Counter(outcome.disposition.value for _, outcome in results)
+    if not as_json:
+        click.echo(", ".join(f"{n} {k}" for k, n in sorted(totals.items())) or "nothing to do")
+
+
+async def _all_quarantined(store: ReportStore) -> list[RawRecord]:
+    found: list[RawRecord] = []
+    while True:
+        page = await store.quarantined(1000, after=found[-1].id if found else 0)
+        found += page
+        if len(page) < 1000:
+            return found
+
+
+@reports.command()
+@click.argument("domain")
+@click.option("--days", type=click.IntRange(1, 3660), default=14, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def summary(ctx: click.Context, domain: str, days: int, as_json: bool) -> None:
+    """Sessions, failure rate per day and the failures of DOMAIN, with the top problems."""
+
+    async def action(db: Database, settings: Settings) -> TlsRptSummary:
+        return await _analysis(db).summary(domain, days)
+
+    result = _run(ctx, action)
+    print_summary(result, as_json)
+
+
+@reports.command()
+@click.argument("domain")
+@click.option("--days", type=click.IntRange(1, 3660), default=14, show_default=True)
+@click.option(
+    "--max-failure-rate",
+    type=click.FloatRange(0, 1),
+    default=0.01,
+    show_default=True,
+    help="Share of failed sessions that blocks enforce.",
+)
+@click.option("--live", is_flag=True, help="Also run a live check of DOMAIN and combine both.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def ready(
+    ctx: click.Context, domain: str, days: int, max_failure_rate: float, live: bool, as_json: bool
+) -> None:
+    """Whether DOMAIN can move to mode: enforce, and what blocks it (exit 0 ready, 1 not)."""
+    from mailshield.core.analysis.readiness import ReadinessCriteria
+
+    criteria = ReadinessCriteria(days=days, max_failure_rate=max_failure_rate)
+
+    async def action(db: Database, settings: Settings) -> Readiness:
+        report = await _live_check(settings, domain) if live else None
+        return await _analysis(db).readiness(domain, criteria, report)
+
+    verdict = _run(ctx, action)
+    ctx.exit(print_readiness(verdict, as_json))
+
+
+async def _live_check(settings: Settings, domain: str) -> Report:
+    from mailshield.core.names import to_alabel
+    from mailshield.interfaces.assembly import build_checker
+
+    return await build_checker(settings).check(to_alabel(domain))
+
+
+@reports.command()
+@click.option(
+    "--days", type=click.IntRange(0, 100_000), help="Keep this many days (default: setting)."
+)
+@click.pass_context
+def prune(ctx: click.Context, days: int | None) -> None:
+    """Delete raw reports older than report_retention_days (normalised rows stay)."""
+    from mailshield.services.report_analysis import prune_raw_reports
+    from mailshield.storage.reports import ReportStore
+
+    async def action(db: Database, settings: Settings) -> int:
+        keep = settings.report_retention_days if days is None else days
+        return await prune_raw_reports(ReportStore(db), keep)
+
+    click.echo(f"{_run(ctx, action)} raw reports deleted")
