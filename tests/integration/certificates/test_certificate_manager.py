@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from tests.support.hosting_fakes import FakeHosting
@@ -43,9 +44,11 @@ class ScriptedIssuer:
         self.orders: list[str] = []
         self.tokens_seen: list[str | None] = []
         self.gate: asyncio.Event | None = None
+        self.on_order: Callable[[], None] = lambda: None
 
     async def issue(self, name: str, board: ChallengeBoard) -> Issued:
         self.orders.append(name)
+        self.on_order()
         token = f"token-{name}-{len(self.orders)}"
         await board.publish(token, name, "key-authorization")
         self.tokens_seen.append(await self.store.challenge(token, self.clock()))
@@ -169,9 +172,15 @@ async def test_two_managers_on_one_database_order_once(
         CertificateManager(s, hosting, hosting, i, clock=clock, owner=f"replica-{n}")
         for n, (s, i) in enumerate(((first_store, first), (second_store, second)))
     ]
+    in_flight = asyncio.Event()
+
+    def count() -> None:
+        if len(first.orders) + len(second.orders) >= 2:  # both names ordered, each somewhere
+            in_flight.set()
+
+    first.on_order = second.on_order = count
     runs = [asyncio.create_task(m.run_once()) for m in managers]
-    while len(first.orders) + len(second.orders) < 2:  # both names in flight, each somewhere
-        await asyncio.sleep(0)
+    await in_flight.wait()
     release.set()
     summaries = await asyncio.gather(*runs)
     assert sorted(first.orders + second.orders) == [A, B]
