@@ -83,3 +83,13 @@ async def intake(migrated: Database) -> AsyncIterator[ReportIntake]:
     )
     yield pipeline
     await pipeline.aclose()
+
+
+@pytest.fixture
+async def served_data_dir(tmp_path: Path) -> Path:
+    """A data folder whose SQLite database is migrated and serves the corpus's domains."""
+    data_dir = tmp_path / "data"
+    async with Database(f"sqlite+aiosqlite:///{data_dir / 'mailshield.db'}") as db:
+        await upgrade(db)
+        await add_domains(db, SERVED)
+    return data_dir
