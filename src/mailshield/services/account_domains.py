@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from mailshield.core.model import Report
 from mailshield.services import ownership
 from mailshield.services.account_errors import Conflict, NotFound, PlanLimitReached
 from mailshield.services.clock import Clock, utc_now
@@ -19,7 +20,7 @@ from mailshield.services.domain_input import parse_domain
 from mailshield.services.plans import Plan, Plans
 from mailshield.services.ports import DnsLookup
 from mailshield.services.users import User
-from mailshield.storage.account_domains import AddRefusal, DomainRecord, DomainStore
+from mailshield.storage.account_domains import AddRefusal, CheckSummary, DomainRecord, DomainStore
 
 MAX_PAGE = 100
 
@@ -147,6 +148,21 @@ class UserDomains:
     async def remove(self, actor: User, domain_id: int) -> None:
         if not await self._store.remove(actor.id, domain_id):
             raise NotFound("No such domain in your account.")
+
+    async def checks(
+        self, actor: User, domain_id: int, *, limit: int = 20, before: int | None = None
+    ) -> list[CheckSummary]:
+        """The stored checks of the actor's domain, newest first, ids below ``before``."""
+        await self.get(actor, domain_id)
+        size = max(1, min(limit, MAX_PAGE))
+        return await self._store.checks(actor.id, domain_id, limit=size, before=before)
+
+    async def check_report(self, actor: User, domain_id: int, check_id: int) -> Report:
+        """One stored check of the actor's domain; NotFound for any other."""
+        data = await self._store.check_report(actor.id, domain_id, check_id)
+        if data is None:
+            raise NotFound("No such check of this domain.")
+        return Report.from_dict(data)
 
     async def verify(self, actor: User, domain_id: int) -> Domain:
         """Look for the ownership proof in DNS now and record what was seen."""

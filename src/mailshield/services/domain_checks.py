@@ -15,7 +15,6 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from mailshield.core.model import Report
@@ -100,19 +99,6 @@ class DomainChecks:
     async def stored(self, check_id: int) -> Report | None:
         """A stored check by id (callers make sure the id was handed out by us)."""
         return await self._reports.get(check_id)
-
-    async def latest(self, actor: User, domain_id: int) -> Report | None:
-        domain = await self._domains.get(actor, domain_id)
-        return await self._reports.latest(domain.name)
-
-    async def history(
-        self, actor: User, domain_id: int, *, limit: int = 20, before: datetime | None = None
-    ) -> list[Report]:
-        """The actor's domain's checks, newest first, before ``before``."""
-        domain = await self._domains.get(actor, domain_id)
-        return await self._reports.history(
-            domain.name, limit=max(1, min(limit, 100)), before=before
-        )
 
     def _take(self, key: str) -> None:
         wait = self._limiter.acquire(key)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mailshield.storage.account_tables import domain_ownership
 from mailshield.storage.database import Database
-from mailshield.storage.tables import domains, users
+from mailshield.storage.tables import check_reports, domains, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,17 @@ class DomainRecord:
     method: str | None
     checked_at: datetime | None
     problem: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSummary:
+    """One stored check of a domain, without its findings (for history lists and charts)."""
+
+    id: int
+    checked_at: datetime
+    score: int
+    grade: str
+    status: str
 
 
 class AddRefusal(enum.Enum):
@@ -171,6 +182,48 @@ class DomainStore:
         async with self._db.transaction() as connection:
             await connection.execute(statement)
         return await self.get(owner_id, domain_id)
+
+    async def checks(
+        self, owner_id: int, domain_id: int, *, limit: int, before: int | None = None
+    ) -> list[CheckSummary]:
+        """The stored checks of the owner's domain, newest first, with ids below ``before``.
+
+        Empty for a domain that is not the owner's: the join is scoped to the owner.
+        """
+        query = (
+            select(*_SUMMARY_COLUMNS)
+            .select_from(domains.join(check_reports, check_reports.c.domain == domains.c.name))
+            .where(domains.c.id == domain_id, domains.c.owner_id == owner_id)
+            .order_by(check_reports.c.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            query = query.where(check_reports.c.id < before)
+        async with self._db.connect() as connection:
+            return [CheckSummary(**row._mapping) for row in (await connection.execute(query)).all()]
+
+    async def check_report(self, owner_id: int, domain_id: int, check_id: int) -> Any | None:
+        """The stored report document of one check of the owner's domain, if it is one."""
+        query = (
+            select(check_reports.c.report)
+            .select_from(domains.join(check_reports, check_reports.c.domain == domains.c.name))
+            .where(
+                domains.c.id == domain_id,
+                domains.c.owner_id == owner_id,
+                check_reports.c.id == check_id,
+            )
+        )
+        async with self._db.connect() as connection:
+            return (await connection.execute(query)).scalar_one_or_none()
+
+
+_SUMMARY_COLUMNS = (
+    check_reports.c.id,
+    check_reports.c.checked_at,
+    check_reports.c.score,
+    check_reports.c.grade,
+    check_reports.c.status,
+)
 
 
 async def _refusal(

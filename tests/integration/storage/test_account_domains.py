@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
 
+from mailshield.core.model import Report
 from mailshield.storage import Database
 from mailshield.storage.account_domains import AddRefusal, DomainRecord, DomainStore
 from mailshield.storage.accounts import AccountStore
+from mailshield.storage.checks import CheckReports
 from mailshield.storage.tables import domains
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -137,3 +139,25 @@ async def test_removal_takes_the_ownership_row(store: DomainStore, owners: tuple
     assert await store.remove(ada, added.id)
     assert await store.get(ada, added.id) is None
     assert await store.count(ada) == 0
+
+
+async def test_check_history_is_scoped_to_the_owner(
+    migrated: Database, store: DomainStore, owners: tuple[int, int]
+) -> None:
+    """Stored checks of a domain are listed newest first for its owner and for no one else."""
+    ada, bob = owners
+    added = await add(store, ada, "example.com")
+    reports = CheckReports(migrated)
+    ids = [
+        await reports.save(Report("example.com", NOW + timedelta(hours=n), (), 50 + n, "F"))
+        for n in range(3)
+    ]
+    history = await store.checks(ada, added.id, limit=2)
+    assert [c.id for c in history] == [ids[2], ids[1]]
+    assert [c.id for c in await store.checks(ada, added.id, limit=5, before=ids[1])] == [ids[0]]
+    assert history[0].score == 52
+    assert await store.checks(bob, added.id, limit=5) == []
+    assert await store.check_report(bob, added.id, ids[0]) is None
+    document = await store.check_report(ada, added.id, ids[0])
+    assert document is not None
+    assert document["score"] == 50

@@ -116,8 +116,25 @@ async def test_domain_checks_and_history_are_the_owners(
     checker.gate.set()
     added = await domains.add(ada, "example.com")
     stored = await runner.check_domain(ada, added.id)
-    assert await runner.latest(ada, added.id) == stored.report
-    assert await runner.history(ada, added.id) == [stored.report]
-    for attempt in (runner.check_domain, runner.latest, runner.history):
-        with pytest.raises(NotFound):
-            await attempt(bob, added.id)
+    history = await domains.checks(ada, added.id)
+    assert [(c.id, c.score, c.grade) for c in history] == [(stored.id, 87, "B")]
+    assert await domains.check_report(ada, added.id, stored.id) == stored.report
+    with pytest.raises(NotFound):
+        await runner.check_domain(bob, added.id)
+    with pytest.raises(NotFound):
+        await domains.checks(bob, added.id)
+    with pytest.raises(NotFound):
+        await domains.check_report(bob, added.id, stored.id)
+
+
+async def test_a_check_of_another_domain_is_not_in_this_history(
+    runner: DomainChecks, domains: UserDomains, checker: GatedChecker, ada: User
+) -> None:
+    """A stored check is reachable only under the domain it checked."""
+    checker.gate.set()
+    one = await domains.add(ada, "one.example")
+    two = await domains.add(ada, "two.example")
+    stored = await runner.check_domain(ada, one.id)
+    with pytest.raises(NotFound):
+        await domains.check_report(ada, two.id, stored.id)
+    assert await domains.checks(ada, two.id) == []
