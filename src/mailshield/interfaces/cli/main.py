@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from mailshield import __version__
-from mailshield.interfaces.cli import check, codes, db, lab, reports, serve
+from mailshield.interfaces.cli import check, codes, db, domains, lab, reports, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +30,7 @@ cli.add_command(db.db)
 cli.add_command(lab.lab)
 cli.add_command(codes.codes)
 cli.add_command(check.check)
+cli.add_command(domains.domains)
 cli.add_command(reports.reports)
 
 
