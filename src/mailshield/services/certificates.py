@@ -33,7 +33,7 @@ from mailshield.services.certificates_acme import IssuanceFailed, Issued, Issuer
 from mailshield.services.ports import HostedNames, IssuanceGate
 from mailshield.storage.certificates import CertificateStore, NewCertificate, OrderState
 
-__all__ = ["CertificateManager", "ManagerOptions", "RunSummary"]
+__all__ = ["CertificateManager", "Clock", "ManagerOptions", "RunSummary", "utc_now"]
 
 log = logging.getLogger(__name__)
 

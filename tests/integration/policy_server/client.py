@@ -74,13 +74,14 @@ async def fetch(
     *,
     sni: str | None,
     cafile: Path,
+    address: str = "127.0.0.1",
     host: str | None = "",
     method: str = "GET",
     path: str = POLICY_PATH,
     extra: list[tuple[str, str]] | None = None,
 ) -> Response:
     """One request on a new TLS connection; ``host=""`` means the same name as the SNI."""
-    reader, writer = await open_tls(port, sni, cafile)
+    reader, writer = await open_tls(port, sni, cafile, address)
     try:
         writer.write(request_bytes(method, path, sni if host == "" else host, extra or []))
         return await read_response(reader, method)
@@ -100,9 +101,11 @@ async def fetch_plain(
         writer.close()
 
 
-async def peer_certificate_serial(port: int, sni: str, cafile: Path) -> int:
+async def peer_certificate_serial(
+    port: int, sni: str, cafile: Path, address: str = "127.0.0.1"
+) -> int:
     """The serial number of the certificate the server presents for ``sni``."""
-    _, writer = await open_tls(port, sni, cafile)
+    _, writer = await open_tls(port, sni, cafile, address)
     try:
         ssl_object = writer.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True)
