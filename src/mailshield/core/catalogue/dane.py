@@ -32,6 +32,8 @@ MISMATCH = define(
     "{subject} ({address}): none of the usable TLSA records matches the presented chain;"
     " DANE senders will not deliver",
     "RFC 7672 §3.2",
+    "Publish a TLSA record for the certificate the MX presents, e.g. `3 1 1 <SHA-256 of its "
+    "public key>`, and keep the old record until the rollover is done (RFC 7671 §8).",
 )
 UNUSABLE = define(
     "dane.tlsa.unusable",

@@ -128,6 +128,7 @@ POLICY_NONE = define(
     "The DMARC policy for {subject} is none (from {policy_domain}): mail failing SPF and DKIM"
     " is delivered as usual, and brand indicators (BIMI) are not shown.",
     "RFC 7489 §6.3, RFC 9989 §4.7",
+    "Once aggregate reports show your own mail passing, publish p=quarantine, then p=reject.",
 )
 SUBDOMAIN_POLICY_NONE = define(
     "dmarc.subdomain_policy.none",
@@ -225,6 +226,8 @@ RUA_UNAUTHORIZED = define(
     "{subject}: {uri} is outside the domain and {auth_name} has no v=DMARC1 record, so"
     " receivers drop these reports.",
     _AUTH,
+    "Have the destination publish `<your domain>._report._dmarc.<its domain> TXT "
+    '"v=DMARC1"`, or send reports to an address in your own domain.',
 )
 RUF_UNAUTHORIZED = define(
     "dmarc.ruf.unauthorized",

@@ -144,6 +144,7 @@ POLICY_TOO_LARGE = define(
     "Policy larger than 64 KiB (STS-17)",
     "{subject} is larger than {limit} bytes; senders stop reading and discard it.",
     "RFC 8461 §3.3, §10.2",
+    "Serve only the policy fields (version, mode, mx, max_age), far below 64 KiB.",
 )
 POLICY_SLOW = define(
     "mta_sts.policy.slow",
@@ -174,6 +175,8 @@ POLICY_SYNTAX = define(
     "Policy syntax error (STS-19…STS-23)",
     "{subject}: {problem}.",
     _32,
+    "Correct the file: `version: STSv1`, `mode: testing|enforce|none`, one `mx:` line per MX "
+    "host, `max_age:` in seconds, one field per line; then publish a new id.",
 )
 POLICY_FORMAT = define(
     "mta_sts.policy.format",
@@ -203,6 +206,8 @@ POLICY_MODE_TESTING = define(
     "The policy is in testing mode: senders report failures but still deliver over an "
     "unauthenticated or downgraded connection, so mail is not yet protected.",
     "RFC 8461 §5",
+    "Once TLS-RPT reports show no failures, switch to `mode: enforce` with `max_age` of at "
+    "least 604800 and publish a new id.",
 )
 POLICY_MODE_NONE = define(
     "mta_sts.policy.mode_none",
@@ -218,6 +223,7 @@ POLICY_MAX_AGE_SHORT = define(
     "max_age is {max_age} s; in enforce mode at least {minimum} s (one week) is advised so a "
     "downgrade cannot wait out the cache.",
     "RFC 8461 §3.2, §10.2",
+    "Raise `max_age` to at least 604800 (one week) and publish a new id.",
 )
 POLICY_MAX_AGE_LONG = define(
     "mta_sts.policy.max_age_long",
@@ -235,6 +241,8 @@ MX_NOT_COVERED = define(
     "The MX host {subject} matches no mx pattern of the policy ({patterns}); in {mode} mode "
     "senders {consequence}.",
     "RFC 8461 §4.1, §5",
+    "Add an `mx:` line for every live MX host (`*.` covers exactly one label) and publish a "
+    "new id.",
 )
 MX_PATTERN_UNUSED = define(
     "mta_sts.mx.pattern_unused",

@@ -26,6 +26,8 @@ IMPLICIT = define(
     "No MX record: mail goes to the domain's address",
     "{subject} has no MX record; senders fall back to its A/AAAA address (implicit MX)",
     "RFC 5321 §5.1",
+    "Publish an MX record naming your mail server (`@ MX 10 mail.<domain>.`), or `MX 0 .` if "
+    "the domain receives no mail.",
 )
 NONE = define(
     "mx.none",
@@ -48,6 +50,8 @@ CNAME = define(
     "MX host is an alias (CNAME)",
     "MX host {subject} is a CNAME to {target}; MX targets must be host names with addresses",
     "RFC 2181 §10.3, RFC 5321 §5.1",
+    "Point the MX record at the host name the alias leads to (the name that has the A/AAAA "
+    "records).",
 )
 NO_ADDRESS = define(
     "mx.no_address",
@@ -55,6 +59,7 @@ NO_ADDRESS = define(
     "MX host without an address",
     "MX host {subject} has no A or AAAA record: senders cannot reach it",
     "RFC 5321 §5.1",
+    "Give the MX host an A and/or AAAA record, or point the MX record at a host that has one.",
 )
 IP_LITERAL = define(
     "mx.ip_literal",

@@ -68,6 +68,8 @@ CERT_NAME_MISMATCH = define(
     "Certificate does not name the MX host",
     "{subject} ({address}) presents a certificate for {names}, not for {subject}",
     "RFC 8461 §4.2, RFC 9525 §6.3",
+    "Install a certificate whose subjectAltName includes the MX host name (a wildcard covers "
+    "one label).",
 )
 CERT_UNTRUSTED = define(
     "starttls.cert_untrusted",
