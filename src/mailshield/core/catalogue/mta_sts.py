@@ -152,6 +152,8 @@ POLICY_SLOW = define(
     "Policy host answers slowly (STS-17)",
     "{subject} took {elapsed:.1f} s; senders may give up (they wait at most about a minute).",
     _33,
+    "Serve the policy file as a static file from a host that answers at once; it is a few"
+    " hundred bytes.",
 )
 POLICY_HTML = define(
     "mta_sts.policy.html",

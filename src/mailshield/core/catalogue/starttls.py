@@ -25,6 +25,8 @@ FAILED = define(
     "STARTTLS failed",
     "{subject} ({address}) advertised STARTTLS but it failed: {reason}",
     "RFC 3207 §4",
+    "Make STARTTLS complete on the MX: a certificate and key the server can load and TLS 1.2 or"
+    " newer enabled (Postfix: check `smtpd_tls_chain_files` and the mail log).",
 )
 UNREACHABLE = define(
     "starttls.unreachable",
