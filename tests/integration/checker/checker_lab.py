@@ -132,8 +132,13 @@ def describe(report: Report) -> str:
     )
 
 
+# A deliberate state with nothing to repair: mode none is how MTA-STS is withdrawn (§8.3).
+NO_FIX_BY_DESIGN = frozenset({"mta_sts.policy.mode_none"})
+
+
 def assert_expected(report: Report, expect: Expect) -> Finding:
-    """The finding ``expect`` describes (its status and, if given, its subject checked)."""
+    """The finding ``expect`` describes (its status and, if given, its subject checked); a
+    warning or failure must say how to fix it, could-not-test must not pretend to."""
     found = with_code(report, expect.code)
     assert found, f"{expect.code} missing from {report.domain}:\n{describe(report)}"
     if expect.subject is not None:
@@ -141,6 +146,11 @@ def assert_expected(report: Report, expect: Expect) -> Finding:
         assert found, f"{expect.code} not about {expect.subject}:\n{describe(report)}"
     statuses = {f.status for f in found}
     assert statuses == {expect.status}, f"{expect.code}: {statuses}\n{describe(report)}"
+    for item in found:
+        if item.status in (Status.WARN, Status.FAIL) and item.code not in NO_FIX_BY_DESIGN:
+            assert item.fix, f"{item.code} about {item.subject} has no fix"
+        if item.status is Status.ERROR:
+            assert item.fix is None, f"{item.code} could not test, yet has a fix"
     return found[0]
 
 
