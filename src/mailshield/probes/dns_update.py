@@ -92,6 +92,13 @@ class DnsUpdater:
             return UpdateResult(UpdateOutcome.BAD_KEY, f"{server}: {exc}")
         except (dns.tsig.PeerBadSignature, dns.tsig.BadSignature) as exc:
             return UpdateResult(UpdateOutcome.BAD_SIGNATURE, f"{server}: {exc}")
+        except dns.exception.FormError as exc:
+            if "TSIG" not in str(exc):
+                return UpdateResult(UpdateOutcome.ERROR, f"{server}: malformed answer: {exc}")
+            # An unsigned answer to a signed update: the server is not authoritative for the zone
+            # (it answers NOTAUTH without a TSIG record, RFC 8945 §5.2).
+            detail = f"{server} answered without TSIG: it does not take updates for {self._zone}"
+            return UpdateResult(UpdateOutcome.NOT_AUTHORISED, detail)
         except dns.exception.Timeout:
             return UpdateResult(UpdateOutcome.TIMEOUT, f"{server}: no answer in {self._timeout} s")
         except (dns.exception.DNSException, OSError, EOFError) as exc:
