@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from mailshield.core.catalogue import general
 from mailshield.core.certs import CertVerdict, TrustRoots, judge_chain
@@ -84,7 +85,11 @@ class _DomainCheck:
         def judge(tls: TlsSession, host: str) -> CertVerdict:
             return judge_chain(tls.chain_der, host, self.roots, now)
 
+        # Every check starts now; a check that needs another's result (MTA-STS the live MX
+        # hosts, TLS-RPT whether MTA-STS is present, BIMI the DMARC result) awaits it only after
+        # its own lookups, so a domain costs its critical path, not the sum of the chains.
         mx_task = asyncio.ensure_future(lookup_mx(self.dns, domain))
+        pending = self._start_policies(domain, mx_task, judge)
         independent = {
             "spf": _guard("spf", check_spf(self.dns, domain)),
             "dkim": _guard("dkim", check_dkim(self.dns, domain, self.options.dkim_selectors)),
@@ -92,7 +97,7 @@ class _DomainCheck:
         dmarc_task = asyncio.ensure_future(_guard("dmarc", check_dmarc(self.dns, domain)))
         bimi_task = asyncio.ensure_future(self._bimi(domain, dmarc_task))
         spf_dkim = asyncio.gather(*independent.values())
-        transport = await self._transport(domain, mx_task, judge)
+        transport = await self._transport(domain, mx_task, pending, judge)
         spf, dkim = await spf_dkim
         results = {
             **transport,
@@ -105,6 +110,21 @@ class _DomainCheck:
         total = score(ordered)
         return Report(domain, now, ordered, total.points, total.grade)
 
+    def _start_policies(
+        self,
+        domain: str,
+        mx_task: asyncio.Future[MxLookup],
+        judge: Callable[[TlsSession, str], CertVerdict],
+    ) -> _Pending:
+        """Start the MTA-STS and TLS-RPT checks, which await the MX hosts and MTA-STS only at
+        the end."""
+        names = asyncio.ensure_future(_names(mx_task))
+        mta_sts = check_mta_sts(self.dns, self.probes.https, domain, names, judge)
+        mta_sts_task = asyncio.ensure_future(_guard("mta_sts", mta_sts))
+        present = asyncio.ensure_future(_present(mta_sts_task))
+        tls_rpt = asyncio.ensure_future(_guard("tls_rpt", check_tls_rpt(self.dns, domain, present)))
+        return _Pending(mta_sts_task, tls_rpt, (names, present))
+
     async def _bimi(self, domain: str, dmarc: Awaitable[CheckResult]) -> CheckResult:
         return await _guard("bimi", _after(dmarc, lambda d: check_bimi(self.dns, domain, d)))
 
@@ -112,20 +132,18 @@ class _DomainCheck:
         self,
         domain: str,
         mx_task: Awaitable[MxLookup],
+        pending: _Pending,
         judge: Callable[[TlsSession, str], CertVerdict],
     ) -> dict[str, CheckResult]:
         lookup = await mx_task
         mx_result = evaluate_mx(lookup, private_ok=self.options.private_ok)
         hosts = mx_set(lookup)
         if hosts.null_mx or not hosts.known:
+            await pending.cancel()
             return {"mx": mx_result, **_transport_not_applicable(domain, lookup, hosts)}
         smtp = self.probes.smtp if self.options.smtp else None
-        https = self.probes.https
-        mta_sts, observed = await asyncio.gather(
-            _guard("mta_sts", check_mta_sts(self.dns, https, domain, hosts.names, judge)),
-            observe_transport(self.dns, smtp, hosts, judge),
-        )
-        tls_rpt = await _guard("tls_rpt", check_tls_rpt(self.dns, domain, _sts_present(mta_sts)))
+        observed = await observe_transport(self.dns, smtp, hosts, judge)
+        mta_sts, tls_rpt = await pending.mta_sts, await pending.tls_rpt
         dane = evaluate_dane(domain, lookup.mx.dnssec, observed.dane)
         strict = authenticated_hosts(mta_sts, dane, hosts.names)
         starttls = evaluate_starttls(observed.smtp, strict_hosts=strict, probed=smtp is not None)
@@ -136,6 +154,32 @@ class _DomainCheck:
             "starttls": starttls,
             "dane": dane,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """The MTA-STS and TLS-RPT checks, started before the MX hosts are known."""
+
+    mta_sts: asyncio.Future[CheckResult]
+    tls_rpt: asyncio.Future[CheckResult]
+    helpers: tuple[asyncio.Future[Any], ...]  # what they await from the others
+
+    async def cancel(self) -> None:
+        """Stop both (no MX host to check them for) and wait until they have stopped."""
+        tasks: list[asyncio.Future[Any]] = [self.mta_sts, self.tls_rpt, *self.helpers]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _names(mx_task: Awaitable[MxLookup]) -> tuple[str, ...]:
+    """The live MX host names, once the MX lookup is done."""
+    return mx_set(await mx_task).names
+
+
+async def _present(mta_sts: Awaitable[CheckResult]) -> bool:
+    """Whether the domain publishes MTA-STS, once its check is done."""
+    return _sts_present(await mta_sts)
 
 
 def _sts_present(result: CheckResult) -> bool:

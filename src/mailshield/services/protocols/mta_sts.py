@@ -1,13 +1,14 @@
 """MTA-STS check: look up the record and fetch the policy concurrently, then evaluate.
 
 A sender fetches the policy only after finding a valid record; the checker does both at once
-and reports both (a policy served without a record, a record whose policy is broken).
+and reports both (a policy served without a record, a record whose policy is broken). The live MX
+hosts may still be on their way: they are awaited only once the record and the policy are in.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from mailshield.core.catalogue import general
 from mailshield.core.certs import CertVerdict
@@ -26,19 +27,22 @@ from mailshield.services.ports import DnsLookup, HttpsFetcher
 
 CertJudge = Callable[[TlsSession, str], CertVerdict]
 """Judges a presented chain for a host name (``core.certs.judge_chain`` with roots and time)."""
+MxHosts = Sequence[str] | None
 
 
 async def check_mta_sts(
     dns: DnsLookup,
     https: HttpsFetcher,
     domain: str,
-    mx_hosts: Sequence[str] | None,
+    mx_hosts: MxHosts | Awaitable[MxHosts],
     judge: CertJudge,
 ) -> CheckResult:
     """The MTA-STS result of ``domain`` (RFC 8461).
 
     ``mx_hosts``: the live MX host names (``None`` when the MX lookup failed; empty for a
-    null MX). ``judge`` rates the policy host's certificate for ``mta-sts.<domain>``.
+    null MX), or an awaitable of them, awaited after the record lookup and the policy fetch so
+    that the MX lookup runs meanwhile. ``judge`` rates the policy host's certificate for
+    ``mta-sts.<domain>``.
     """
     try:
         name = to_alabel(domain)
@@ -51,5 +55,6 @@ async def check_mta_sts(
     fetched = fetch.result()
     # RFC 8461 §3.3: the certificate must be valid for the policy host, whatever IP served it.
     cert = judge(fetched.tls, f"mta-sts.{name}") if fetched.tls is not None else None
-    hosts = tuple(normalise(h) for h in mx_hosts) if mx_hosts is not None else None
+    live = await mx_hosts if isinstance(mx_hosts, Awaitable) else mx_hosts
+    hosts = tuple(normalise(h) for h in live) if live is not None else None
     return evaluate_mta_sts(MtaStsObservations(name, txt.result(), fetched, cert, hosts))
