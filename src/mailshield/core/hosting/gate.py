@@ -122,11 +122,15 @@ def _blocking(findings: Iterable[Finding], codes: frozenset[str]) -> list[Blocke
 
 def force_risk(verdict: EnforceVerdict, max_age: int) -> str:
     """What forcing ``enforce`` past ``verdict`` risks, for the operator to read first."""
-    hosts = sorted({b.subject for b in verdict.blockers if b.subject})
-    which = ", ".join(hosts) if hosts else "the blocked MX hosts"
+    hosts = sorted({b.subject for b in verdict.blockers if _about_an_mx(b) and b.subject})
+    which = ", ".join(hosts) if hosts else "any MX host that fails MTA-STS validation"
     return (
         f"Senders that fetch the enforce policy will refuse to deliver to {which} "
         "(RFC 8461 §5): mail is deferred and finally bounced, and senders keep the policy "
         f"cached for up to max_age={max_age} s even after you switch back to testing, until "
         "they see the new id."
     )
+
+
+def _about_an_mx(blocker: Blocker) -> bool:
+    return blocker.code.startswith("starttls.") or blocker.code == "mx.not_covered"

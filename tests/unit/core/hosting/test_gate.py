@@ -190,3 +190,11 @@ def test_force_risk_names_the_hosts_and_max_age() -> None:
     risk = force_risk(verdict, 604800)
     assert "mx2.shop.test" in risk
     assert "604800" in risk
+
+
+def test_force_risk_without_mx_blockers_speaks_of_any_failing_mx() -> None:
+    """When only TLS-RPT blocks, the warning does not name the domain as if it were an MX."""
+    verdict = enforce_verdict(TWO_OK, PATTERNS, TlsRptVerdict(False, ("no reports",)))
+    risk = force_risk(verdict, 86400)
+    assert "any MX host that fails" in risk
+    assert D not in risk
