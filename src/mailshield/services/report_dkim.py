@@ -87,8 +87,8 @@ class ReportDkim:
         """The verdict for message ``raw`` (never raises)."""
         try:
             message = dkim.DKIM(raw, logger=log, minkey=self._min_key_bits, tlsrpt=True)
-        except dkim.DKIMException as exc:
-            return DkimVerdict(DkimStatus.PERMERROR, detail=f"unreadable header: {exc}")
+        except Exception as exc:  # dkimpy raises more than DKIMException on hostile headers
+            return DkimVerdict(DkimStatus.PERMERROR, detail=f"unreadable header: {exc!r}")
         signatures = [value for name, value in message.headers if name.lower() == b"dkim-signature"]
         if not signatures:
             return DkimVerdict(DkimStatus.NONE, detail="the message has no DKIM-Signature")
@@ -104,8 +104,8 @@ class ReportDkim:
     ) -> DkimVerdict:
         try:
             tags = dkim.util.parse_tag_value(value)
-        except dkim.util.InvalidTagValueList as exc:
-            return DkimVerdict(DkimStatus.PERMERROR, detail=f"malformed signature: {exc}")
+        except Exception as exc:  # InvalidTagValueList, or worse on hostile input
+            return DkimVerdict(DkimStatus.PERMERROR, detail=f"malformed signature: {exc!r}")
         domain = _text(tags.get(b"d"))
         selector = _text(tags.get(b"s"))
         if not domain or not selector:
@@ -130,8 +130,8 @@ class ReportDkim:
             valid = verifier.verify(idx=index, dnsfunc=lambda _name, timeout=5: key)
         except dkim.ValidationError as exc:
             return DkimStatus.FAIL, str(exc)
-        except dkim.DKIMException as exc:
-            return DkimStatus.PERMERROR, str(exc)
+        except Exception as exc:  # DKIMException, or a dkimpy bug on hostile input
+            return DkimStatus.PERMERROR, str(exc) or type(exc).__name__
         if valid:
             return DkimStatus.PASS, "signature verified"
         return DkimStatus.FAIL, "the signature does not verify"

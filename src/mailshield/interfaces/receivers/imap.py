@@ -18,7 +18,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from mailshield.services.imap_poll import ImapPoller, PollSummary
 
@@ -62,7 +62,7 @@ class ImapMailbox:
         self._can_move = b"MOVE" in words
 
     @classmethod
-    async def open(cls, account: ImapAccount) -> ImapMailbox:
+    async def open(cls, account: ImapAccount) -> Self:
         """Connect with TLS and log in; :class:`ImapError` on failure."""
 
         def connect() -> ImapMailbox:
@@ -82,9 +82,11 @@ class ImapMailbox:
                 client.shutdown()
                 raise ImapError(f"login as {account.user} failed: {exc}") from exc
 
-        return await asyncio.to_thread(connect)
+        mailbox = await asyncio.to_thread(connect)
+        assert isinstance(mailbox, cls)
+        return mailbox
 
-    async def __aenter__(self) -> ImapMailbox:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
