@@ -152,10 +152,15 @@ class UserDomains:
     async def checks(
         self, actor: User, domain_id: int, *, limit: int = 20, before: int | None = None
     ) -> list[CheckSummary]:
-        """The stored checks of the actor's domain, newest first, ids below ``before``."""
+        """The checks run for the actor's domain, newest first, ids below ``before``."""
         await self.get(actor, domain_id)
         size = max(1, min(limit, MAX_PAGE))
         return await self._store.checks(actor.id, domain_id, limit=size, before=before)
+
+    async def record_check(self, actor: User, domain_id: int, check_id: int) -> None:
+        """Add stored check ``check_id`` to the history of the actor's domain."""
+        if not await self._store.link_check(actor.id, domain_id, check_id):
+            raise NotFound("No such domain in your account.")
 
     async def check_report(self, actor: User, domain_id: int, check_id: int) -> Report:
         """One stored check of the actor's domain; NotFound for any other."""

@@ -90,11 +90,19 @@ class DomainChecks:
         self._take(f"client:{client}")
         return await self._run(name)
 
+    async def check_name(self, actor: User, text: str) -> StoredCheck:
+        """Check any domain for a signed-in user (API clients), limited per user."""
+        name = parse_domain(text)
+        self._take(f"user:{actor.id}")
+        return await self._run(name)
+
     async def check_domain(self, actor: User, domain_id: int) -> StoredCheck:
         """Check one of the actor's domains now (NotFound for anyone else's)."""
         domain = await self._domains.get(actor, domain_id)
         self._take(f"user:{actor.id}")
-        return await self._run(domain.name)
+        stored = await self._run(domain.name)
+        await self._domains.record_check(actor, domain_id, stored.id)
+        return stored
 
     async def stored(self, check_id: int) -> Report | None:
         """A stored check by id (callers make sure the id was handed out by us)."""

@@ -18,7 +18,7 @@ from sqlalchemy import Row, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mailshield.storage.account_tables import domain_ownership
+from mailshield.storage.account_tables import domain_checks, domain_ownership
 from mailshield.storage.database import Database
 from mailshield.storage.tables import check_reports, domains, users
 
@@ -186,13 +186,13 @@ class DomainStore:
     async def checks(
         self, owner_id: int, domain_id: int, *, limit: int, before: int | None = None
     ) -> list[CheckSummary]:
-        """The stored checks of the owner's domain, newest first, with ids below ``before``.
+        """The checks run for the owner's domain, newest first, with ids below ``before``.
 
         Empty for a domain that is not the owner's: the join is scoped to the owner.
         """
         query = (
             select(*_SUMMARY_COLUMNS)
-            .select_from(domains.join(check_reports, check_reports.c.domain == domains.c.name))
+            .select_from(_CHECKS_OF_DOMAINS)
             .where(domains.c.id == domain_id, domains.c.owner_id == owner_id)
             .order_by(check_reports.c.id.desc())
             .limit(limit)
@@ -202,11 +202,28 @@ class DomainStore:
         async with self._db.connect() as connection:
             return [CheckSummary(**row._mapping) for row in (await connection.execute(query)).all()]
 
+    async def link_check(self, owner_id: int, domain_id: int, check_id: int) -> bool:
+        """Record that check ``check_id`` was run for the owner's domain; False if not theirs."""
+        owned = select(domains.c.id).where(
+            domains.c.id == domain_id, domains.c.owner_id == owner_id
+        )
+        async with self._db.transaction() as connection:
+            if (await connection.execute(owned)).scalar_one_or_none() is None:
+                return False
+            linked = select(domain_checks.c.check_id).where(
+                domain_checks.c.check_id == check_id, domain_checks.c.domain_id == domain_id
+            )
+            if (await connection.execute(linked)).scalar_one_or_none() is None:
+                await connection.execute(
+                    insert(domain_checks).values(check_id=check_id, domain_id=domain_id)
+                )
+        return True
+
     async def check_report(self, owner_id: int, domain_id: int, check_id: int) -> Any | None:
         """The stored report document of one check of the owner's domain, if it is one."""
         query = (
             select(check_reports.c.report)
-            .select_from(domains.join(check_reports, check_reports.c.domain == domains.c.name))
+            .select_from(_CHECKS_OF_DOMAINS)
             .where(
                 domains.c.id == domain_id,
                 domains.c.owner_id == owner_id,
@@ -216,6 +233,10 @@ class DomainStore:
         async with self._db.connect() as connection:
             return (await connection.execute(query)).scalar_one_or_none()
 
+
+_CHECKS_OF_DOMAINS = domains.join(domain_checks, domain_checks.c.domain_id == domains.c.id).join(
+    check_reports, check_reports.c.id == domain_checks.c.check_id
+)
 
 _SUMMARY_COLUMNS = (
     check_reports.c.id,

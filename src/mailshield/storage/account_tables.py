@@ -2,7 +2,8 @@
 
 Secrets never reach the database in clear: session cookies, API tokens and password-reset
 tokens are stored as their SHA-256 digests (64 hex characters), so a leaked table cannot be
-replayed. ``account_plans`` holds only users off the default (free) plan. ``domain_ownership``
+replayed. ``domain_checks`` ties stored checks to the dashboard domain they were run for.
+``account_plans`` holds only users off the default (free) plan. ``domain_ownership``
 keeps, per dashboard domain, the token the owner publishes in DNS and whether it was seen.
 ``login_failures`` is the sliding window behind login throttling, shared by every replica.
 """
@@ -80,6 +81,22 @@ account_plans = Table(
     Column("plan", String(PLAN_LENGTH), nullable=False),
     Column("changed_at", UTCDateTime(), nullable=False),
 )
+
+# The checks run for a dashboard domain (by its owner, or on the owner's behalf). A domain's
+# history is these, not every check of the name: another tenant, or a visitor of the public
+# form, checking the same name adds nothing to it.
+domain_checks = Table(
+    "domain_checks",
+    metadata,
+    Column(
+        "check_id",
+        row_id(),
+        ForeignKey("check_reports.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("domain_id", row_id(), ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True),
+)
+Index(None, domain_checks.c.domain_id, domain_checks.c.check_id)
 
 domain_ownership = Table(
     "domain_ownership",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -59,7 +59,7 @@ _TOKEN_COLUMNS = (
 )
 
 
-def _user(row: Row[Unpack[tuple[Any, ...]]] | None) -> UserRecord | None:
+def _user(row: Row[*tuple[Any, ...]] | None) -> UserRecord | None:
     return None if row is None else UserRecord(**row._mapping)
 
 

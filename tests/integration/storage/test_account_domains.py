@@ -144,20 +144,24 @@ async def test_removal_takes_the_ownership_row(store: DomainStore, owners: tuple
 async def test_check_history_is_scoped_to_the_owner(
     migrated: Database, store: DomainStore, owners: tuple[int, int]
 ) -> None:
-    """Stored checks of a domain are listed newest first for its owner and for no one else."""
+    """Checks run for a domain are listed newest first for its owner and for no one else."""
     ada, bob = owners
     added = await add(store, ada, "example.com")
     reports = CheckReports(migrated)
     ids = [
         await reports.save(Report("example.com", NOW + timedelta(hours=n), (), 50 + n, "F"))
-        for n in range(3)
+        for n in range(4)
     ]
+    for check_id in ids[:3]:  # the fourth is someone else's check of the same name
+        assert await store.link_check(ada, added.id, check_id)
+    assert not await store.link_check(bob, added.id, ids[3])
     history = await store.checks(ada, added.id, limit=2)
     assert [c.id for c in history] == [ids[2], ids[1]]
     assert [c.id for c in await store.checks(ada, added.id, limit=5, before=ids[1])] == [ids[0]]
     assert history[0].score == 52
     assert await store.checks(bob, added.id, limit=5) == []
     assert await store.check_report(bob, added.id, ids[0]) is None
+    assert await store.check_report(ada, added.id, ids[3]) is None
     document = await store.check_report(ada, added.id, ids[0])
     assert document is not None
     assert document["score"] == 50

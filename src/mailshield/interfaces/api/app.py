@@ -1,4 +1,4 @@
-"""The FastAPI application: health page and the ``/api/v1`` skeleton."""
+"""The FastAPI application: health page, the ``/api/v1`` JSON API and the dashboard."""
 
 from __future__ import annotations
 
@@ -9,18 +9,34 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from mailshield import __version__
-from mailshield.interfaces.api import tlsrpt
+from mailshield.interfaces.api import tlsrpt, v1
+from mailshield.interfaces.api.container import Overrides, build_services
+from mailshield.interfaces.api.errors import install_error_handlers
+from mailshield.interfaces.web.router import install_dashboard
+from mailshield.interfaces.web.security import CookieNames
 from mailshield.services.settings import Settings
 from mailshield.storage import Database
 
+DESCRIPTION = (
+    "Check domains, keep their history, and manage them. Authenticate with a personal API "
+    "token (`Authorization: Bearer msk_…`, created on the dashboard's Account page). Errors "
+    "are RFC 9457 problem details (`application/problem+json`)."
+)
 
-def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
-    """The application; without ``database`` it opens (and closes) one from ``settings``."""
+
+def create_app(
+    settings: Settings, database: Database | None = None, *, overrides: Overrides | None = None
+) -> FastAPI:
+    """The application; without ``database`` it opens (and closes) one from ``settings``.
+
+    ``overrides`` replaces the parts that reach outside the process (tests and demos).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = database or Database(settings.effective_database_url)
         app.state.database = db
+        app.state.services = build_services(settings, db, overrides)
         try:
             yield
         finally:
@@ -30,11 +46,19 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app = FastAPI(
         title="MailShield",
         version=__version__,
+        description=DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # FastAPI's docs pages load scripts from a CDN; see docs/api.md instead
+        redoc_url=None,
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.cookies = CookieNames(secure=settings.public_url.startswith("https:"))
     app.include_router(tlsrpt.router)
+    app.include_router(v1.router())
+    v1.install_openapi(app)
+    install_error_handlers(app)
+    install_dashboard(app)
 
     @app.get("/healthz", tags=["meta"])
     async def health() -> JSONResponse:

@@ -1,6 +1,7 @@
 """Sessions, API tokens, password resets and plans.
 
-Also login throttling (``login_failures``) and proof of domain ownership (``domain_ownership``).
+Also login throttling (``login_failures``), proof of domain ownership (``domain_ownership``) and
+the checks run for each dashboard domain (``domain_checks``).
 
 Revision ID: 0005
 Revises: 0004
@@ -103,9 +104,32 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
     )
+    op.create_table(
+        "domain_checks",
+        sa.Column("check_id", ROW_ID, nullable=False),
+        sa.Column("domain_id", ROW_ID, nullable=False),
+        sa.PrimaryKeyConstraint("check_id", "domain_id", name=op.f("pk_domain_checks")),
+        sa.ForeignKeyConstraint(
+            ["check_id"],
+            ["check_reports.id"],
+            name=op.f("fk_domain_checks_check_id_check_reports"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["domain_id"],
+            ["domains.id"],
+            name=op.f("fk_domain_checks_domain_id_domains"),
+            ondelete="CASCADE",
+        ),
+    )
+    op.create_index(
+        op.f("ix_domain_checks_domain_id_check_id"), "domain_checks", ["domain_id", "check_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_domain_checks_domain_id_check_id"), table_name="domain_checks")
+    op.drop_table("domain_checks")
     op.drop_table("domain_ownership")
     op.drop_table("account_plans")
     op.drop_index(op.f("ix_login_failures_client_failed_at"), table_name="login_failures")
