@@ -153,13 +153,13 @@ class Postfix(Service):
     def maillog_tail(self, lines: int = 25) -> str:
         return "\n".join(self.maillog().splitlines()[-lines:]) or "(empty)"
 
-    def wait_for_log(self, marker: str, timeout: float = 30.0) -> list[str]:
-        """The maillog lines containing ``marker``, once there is at least one; polls the log and
-        raises :class:`TimeoutError` (quoting the log's end) after ``timeout`` seconds."""
+    def wait_for_log(self, marker: str, timeout: float = 30.0, *, count: int = 1) -> list[str]:
+        """The maillog lines containing ``marker``, once there are at least ``count``; polls the
+        log and raises :class:`TimeoutError` (quoting the log's end) after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while True:
             lines = [line for line in self.maillog().splitlines() if marker in line]
-            if lines:
+            if len(lines) >= count:
                 return lines
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no {marker!r} in the maillog:\n{self.maillog_tail()}")

@@ -7,7 +7,17 @@ from pathlib import Path
 import click
 
 from mailshield import __version__
-from mailshield.interfaces.cli import check, codes, db, domains, lab, policy_server, reports, serve
+from mailshield.interfaces.cli import (
+    check,
+    codes,
+    db,
+    domains,
+    lab,
+    policy_server,
+    receivers,
+    reports,
+    serve,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +42,8 @@ cli.add_command(codes.codes)
 cli.add_command(check.check)
 cli.add_command(domains.domains)
 cli.add_command(reports.reports)
+cli.add_command(receivers.smtp_receiver)
+cli.add_command(receivers.imap_poll)
 cli.add_command(policy_server.policy_server)
 
 
