@@ -5,6 +5,8 @@ Used by ``mailshield domains``, and by the worker and the dashboard when they ho
 
 from __future__ import annotations
 
+import datetime as dt
+
 from mailshield.core.hosting.gate import TlsRptVerdict
 from mailshield.interfaces.assembly import build_checker
 from mailshield.probes.dns import DnsClient, system_nameservers
@@ -15,12 +17,15 @@ from mailshield.services.hosting_ports import DomainChecker, TlsRptReadiness
 from mailshield.services.hosting_serving import HostedPolicies
 from mailshield.services.ports import DnsLookup
 from mailshield.services.report_analysis import ReportAnalysis
+from mailshield.services.scheduler import Job
 from mailshield.services.settings import Settings
 from mailshield.storage.database import Database
 from mailshield.storage.hosting import HostingStore
 from mailshield.storage.report_queries import ReportQueries
 
 UPDATE_TIMEOUT = 10.0  # seconds for one RFC 2136 exchange
+VERIFY_JOB = "hosting-verify"
+VERIFY_EVERY = dt.timedelta(minutes=15)
 
 
 class ReportReadiness:
@@ -78,3 +83,8 @@ def build_publisher(settings: Settings) -> DnsUpdater | None:
 def build_hosted_policies(db: Database) -> HostedPolicies:
     """The policy server's PolicySource, IssuanceGate and HostedNames."""
     return HostedPolicies(HostingStore(db))
+
+
+def verification_job(service: HostingService, every: dt.timedelta = VERIFY_EVERY) -> Job:
+    """The periodic job running the verifier over every hosted domain (worker or ``serve``)."""
+    return Job(VERIFY_JOB, every, service.verify_all)
