@@ -9,6 +9,8 @@ One process serves every hosted domain (RFC 8461 §3.3; reference §2.7):
   are answered by :func:`.policy_server_routes.policy_reply`: Host must equal the TLS name.
 - **HTTP** (``http_port``): ACME HTTP-01 key authorizations from storage (any replica answers any
   challenge) and ``/tls/ask`` for Caddy; 404 for everything else.
+- **Proxy** (``proxy_port``, off by default, loopback): policies over plain HTTP chosen by Host,
+  for a TLS-terminating proxy (Caddy) that has already checked SNI against Host.
 
 Certificates are only ever read here; ordering is the certificate manager's job (nothing a client
 does can trigger an order). The certificate index and the ``/tls/ask`` set are refreshed every
@@ -28,9 +30,15 @@ from types import TracebackType
 from typing import Protocol
 
 from mailshield.interfaces.policy_server_hello import Hello, HelloStatus, read_client_hello
-from mailshield.interfaces.policy_server_http import Limits, serve_connection
+from mailshield.interfaces.policy_server_http import Limits, Router, serve_connection
 from mailshield.interfaces.policy_server_listen import Listener, bind
-from mailshield.interfaces.policy_server_routes import Reply, Request, http_reply, policy_reply
+from mailshield.interfaces.policy_server_routes import (
+    Reply,
+    Request,
+    host_name,
+    http_reply,
+    policy_reply,
+)
 from mailshield.interfaces.policy_server_tls import CertificateContexts, CertificateSource
 from mailshield.services.ports import PolicySource
 
@@ -64,6 +72,8 @@ class PolicyServerConfig:
     listen: str = "127.0.0.1"
     https_port: int = 443
     http_port: int | None = 80
+    proxy_port: int | None = None  # plain-HTTP policies for a TLS-terminating proxy (Caddy)
+    proxy_listen: str = "127.0.0.1"
     limits: Limits = field(default_factory=Limits)
     refresh_interval: float = 30.0
     context_capacity: int = 512
@@ -90,6 +100,7 @@ class PolicyServer:
         self._refresher: asyncio.Task[None] | None = None
         self.https_port = config.https_port
         self.http_port = config.http_port
+        self.proxy_port = config.proxy_port
 
     async def start(self) -> None:
         """Load the certificate index and the ask set, then bind and accept."""
@@ -102,6 +113,10 @@ class PolicyServer:
             http = bind(self.config.listen, self.config.http_port, reuse_port=reuse)
             self._add_listener(http, self._serve_http)
             self.http_port = self._listeners[-1].port
+        if self.config.proxy_port is not None:
+            proxy = bind(self.config.proxy_listen, self.config.proxy_port, reuse_port=reuse)
+            self._add_listener(proxy, self._serve_proxied)
+            self.proxy_port = self._listeners[-1].port
         self._refresher = asyncio.create_task(self._refresh_forever())
         log.info(
             "policy server on %s: https %s, http %s, %d names with certificates",
@@ -207,11 +222,6 @@ class PolicyServer:
     # -- HTTP -----------------------------------------------------------------------------------
 
     async def _serve_http(self, conn: socket.socket, _ip: str) -> None:
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader()
-        protocol = asyncio.StreamReaderProtocol(reader)
-        transport, _ = await loop.connect_accepted_socket(lambda: protocol, sock=conn)
-        writer = asyncio.StreamWriter(transport, protocol, reader, loop)
         ask = self._ask.allows if self._ask is not None else None
 
         async def challenge(token: str) -> str | None:
@@ -220,6 +230,22 @@ class PolicyServer:
         async def route(request: Request) -> Reply:
             return await http_reply(request, challenge, ask)
 
+        await self._serve_plain(conn, route)
+
+    async def _serve_proxied(self, conn: socket.socket, _ip: str) -> None:
+        """Policies over plain HTTP for a proxy that terminated TLS and checked SNI = Host."""
+
+        async def route(request: Request) -> Reply:
+            return await policy_reply(request, host_name(request.host), self._policies)
+
+        await self._serve_plain(conn, route)
+
+    async def _serve_plain(self, conn: socket.socket, route: Router) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        protocol = asyncio.StreamReaderProtocol(reader)
+        transport, _ = await loop.connect_accepted_socket(lambda: protocol, sock=conn)
+        writer = asyncio.StreamWriter(transport, protocol, reader, loop)
         try:
             await serve_connection(reader, writer, route, self.config.limits)
         except _PEER_ERRORS as exc:

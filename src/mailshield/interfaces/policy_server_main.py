@@ -41,6 +41,7 @@ class RunOptions:
     """How the process runs, beyond Settings."""
 
     http: bool = True
+    proxy_port: int | None = None
     refresh_every: float = 30.0
     certificates_every: float = 300.0  # 0: never (a separate worker orders certificates)
     context_cache: int = 512
@@ -56,6 +57,7 @@ def server_config(settings: Settings, options: RunOptions) -> PolicyServerConfig
         listen=settings.policy_listen,
         https_port=settings.policy_https_port,
         http_port=settings.policy_http_port if options.http else None,
+        proxy_port=options.proxy_port,
         limits=Limits(),
         refresh_interval=options.refresh_every,
         context_capacity=options.context_cache,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
-from tests.integration.policy_server.client import fetch_plain
-from tests.integration.policy_server.conftest import A, make_server
+from tests.integration.policy_server.client import POLICY_PATH, fetch_plain
+from tests.integration.policy_server.conftest import POLICY_A, A, make_server
 from tests.support.hosting_fakes import FakeHosting
 
 from mailshield.interfaces.policy_server import PolicyServer
@@ -89,3 +90,18 @@ async def test_tls_ask_is_absent_without_a_snapshot(
         assert server.http_port is not None
         response = await fetch_plain(server.http_port, f"/tls/ask?domain={A}")
         assert response.status == 404
+
+
+async def test_proxy_port_serves_policies_by_host(
+    store: CertificateStore, hosting: FakeHosting
+) -> None:
+    """Behind a TLS-terminating proxy the Host header picks the tenant; other paths stay 404."""
+    server = make_server(store, hosting)
+    server.config = dataclasses.replace(server.config, proxy_port=0)
+    async with server:
+        assert server.proxy_port is not None
+        response = await fetch_plain(server.proxy_port, POLICY_PATH, host=f"{A}:443")
+        assert (response.status, response.body) == (200, POLICY_A)
+        assert (await fetch_plain(server.proxy_port, "/", host=A)).status == 404
+        unknown = await fetch_plain(server.proxy_port, POLICY_PATH, host="mta-sts.x.example")
+        assert unknown.status == 404

@@ -19,6 +19,11 @@ from mailshield.interfaces.cli.serve import ensure_schema
 @click.option("--http-port", type=int, help="HTTP port for ACME and /tls/ask (default 80).")
 @click.option("--no-http", is_flag=True, help="No plain-HTTP listener (no HTTP-01, no /tls/ask).")
 @click.option(
+    "--proxy-port",
+    type=int,
+    help="Also serve policies over plain HTTP on 127.0.0.1:PORT, for a TLS-terminating proxy.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(1, 256),
     default=1,
@@ -53,6 +58,7 @@ def policy_server(
     https_port: int | None,
     http_port: int | None,
     no_http: bool,
+    proxy_port: int | None,
     workers: int,
     certificates_every: float,
     refresh_every: float,
@@ -71,6 +77,7 @@ def policy_server(
     )
     options = RunOptions(
         http=not no_http,
+        proxy_port=proxy_port,
         refresh_every=refresh_every,
         certificates_every=certificates_every,
         context_cache=context_cache,
@@ -78,6 +85,8 @@ def policy_server(
 
     def ready(server: PolicyServer) -> None:
         http = f", http port {server.http_port}" if server.http_port is not None else ""
+        if server.proxy_port is not None:
+            http += f", proxy port {server.proxy_port} on 127.0.0.1"
         click.echo(
             f"policy server listening on {settings.policy_listen}: "
             f"https port {server.https_port}{http}, {len(server.contexts)} certificates",
