@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +33,7 @@ from mailshield.interfaces.cli.render import (
     print_report,
     report_json,
 )
+from mailshield.interfaces.cli.resume import done_domains, drop_partial_line
 
 if TYPE_CHECKING:
     from mailshield.services.checker import Checker
@@ -175,9 +175,10 @@ def _check_one(checker: Checker, domain: str, fmt: str, output: Path | None, ver
     return exit_code(report.status)
 
 
-def _render(report: Report, fmt: str) -> str:
+def _render(report: Report, fmt: str, *, header: bool = True) -> str:
+    """``report`` in ``fmt``; bulk CSV output writes its header once, so rows come without."""
     if fmt == "csv":
-        return csv_text([csv_header(), csv_row(report)])
+        return csv_text([csv_header(), csv_row(report)] if header else [csv_row(report)])
     if fmt == "jsonl":
         return report_json(report, indent=None) + "\n"
     return report_json(report) + "\n"
@@ -192,25 +193,6 @@ def read_domains(path: Path) -> Iterator[str]:
                 yield name
 
 
-def done_domains(output: Path, fmt: str) -> set[str]:
-    """Domains already present in an earlier run's output (for resuming)."""
-    if not output.exists():
-        return set()
-    done: set[str] = set()
-    with output.open(encoding="utf-8") as lines:
-        for line in lines:
-            if fmt == "csv":
-                name = line.split(",", 1)[0].strip()
-            else:
-                try:
-                    name = str(json.loads(line).get("domain", ""))
-                except (json.JSONDecodeError, AttributeError):
-                    continue  # a line cut short by an interrupted run: check that domain again
-            if name and name != "domain":
-                done.add(name)
-    return done
-
-
 def _check_file(
     checker: Checker, path: Path, fmt: str, output: Path | None, concurrency: int
 ) -> int:
@@ -218,6 +200,8 @@ def _check_file(
 
     if fmt in ("text", "json"):
         fmt = "jsonl"
+    if output is not None:
+        drop_partial_line(output)  # left by an interrupted run
     done = done_domains(output, fmt) if output else set()
     total = sum(1 for _ in read_domains(path))
     worst: list[Status] = []
@@ -229,7 +213,7 @@ def _check_file(
         task = progress.add_task("checking", total=total, completed=len(done))
 
         def emit(report: Report) -> None:
-            sink.write(_render(report, fmt))
+            sink.write(_render(report, fmt, header=False))
             sink.flush()
             worst.append(report.status)
             progress.advance(task)
