@@ -14,8 +14,8 @@ from html import escape
 
 from markupsafe import Markup
 
-WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 40, 16, 14, 30  # plot margins for axis labels
+WIDTH, HEIGHT = 960, 260
+LEFT, RIGHT, TOP, BOTTOM = 40, 44, 14, 30  # plot margins: axis labels, band labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +60,8 @@ def _grid(y_max: float, ticks: Sequence[float], bands: Sequence[Band]) -> list[s
         parts.append(
             f'<rect class="chart-band {escape(band.css)}" x="{LEFT}" y="{_num(top)}" '
             f'width="{WIDTH - LEFT - RIGHT}" height="{_num(bottom - top)}"/>'
-            f'<text class="chart-band-label" x="{WIDTH - RIGHT - 4}" y="{_num(top + 12)}" '
-            f'text-anchor="end">{escape(band.label)}</text>'
+            f'<text class="chart-band-label" x="{WIDTH - RIGHT + 6}" '
+            f'y="{_num((top + bottom) / 2)}" dy="0.32em">{escape(band.label)}</text>'
         )
     for tick in ticks:
         y = _num(_y(tick, y_max))

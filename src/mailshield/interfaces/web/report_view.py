@@ -104,6 +104,8 @@ class ReportView:
             )
         if warns:
             return f"No failures; {warns} warning{'s' if warns != 1 else ''} worth a look"
+        if self.untested:
+            return "No problems found in what could be tested"
         return "Everything checked is in order"
 
 
