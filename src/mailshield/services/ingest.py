@@ -214,6 +214,21 @@ class ReportIntake:
         parsed = await self._parse(data)
         return await self._decide(parsed, _raw(data, arrival))
 
+    async def submit_parsed(
+        self, data: bytes, parsed: TlsReportParse, arrival: Arrival
+    ) -> IngestOutcome:
+        """Like :meth:`submit_report` for bytes already parsed with :attr:`limits` (e.g. by a
+        pool of worker processes during a bulk import)."""
+        arrival = self._stamped(arrival)
+        if len(data) > self._options.max_bytes:
+            return _too_large(len(data), self._options.max_bytes)
+        return await self._decide(parsed, _raw(data, arrival))
+
+    @property
+    def limits(self) -> ReportLimits:
+        """The parsing limits reports are held to."""
+        return self._options.limits
+
     async def submit_message(self, message: bytes, arrival: Arrival) -> MessageOutcome:
         """Take one report e-mail (RFC 8460 §5.3): each report part is one report; a message
         without a usable report part is quarantined whole."""

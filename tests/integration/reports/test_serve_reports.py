@@ -80,8 +80,14 @@ class Burst:
         self.enough = threading.Event()
 
     def client(self, number: int) -> None:
-        sequence = 0
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            self._post_until_gone(connection, number)
+        finally:
+            connection.close()
+
+    def _post_until_gone(self, connection: http.client.HTTPConnection, number: int) -> None:
+        sequence = 0
         while True:
             report_id = f"crash-{number}-{sequence}"
             sequence += 1

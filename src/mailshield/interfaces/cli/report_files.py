@@ -15,7 +15,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ReportFile", "find_report_files", "kind_of", "read_items"]
+from mailshield.core.documents.tls_report import ReportLimits, TlsReportParse, parse_tls_report
+
+__all__ = ["ReportFile", "find_report_files", "kind_of", "parse_file", "read_items"]
 
 _REPORT_SUFFIXES = (".json", ".json.gz", ".gz", ".zip")
 _MESSAGE_SUFFIXES = (".eml",)
@@ -78,6 +80,12 @@ def read_items(file: ReportFile) -> Iterator[tuple[str, bytes]]:
             box.close()
     elif file.kind in ("report", "message"):
         yield file.kind, file.path.read_bytes()
+
+
+def parse_file(path: Path, limits: ReportLimits) -> tuple[bytes, TlsReportParse]:
+    """The bytes of report file ``path`` and their parse (run in worker processes)."""
+    data = path.read_bytes()
+    return data, parse_tls_report(data, limits)
 
 
 def _hidden(relative: Path) -> bool:

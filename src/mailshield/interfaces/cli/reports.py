@@ -5,7 +5,6 @@ Storage is imported inside the commands so that other commands start without loa
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -13,25 +12,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mailshield.interfaces.cli.context import settings_from
-from mailshield.interfaces.cli.report_files import ReportFile, find_report_files, read_items
+from mailshield.interfaces.cli.report_files import find_report_files
+from mailshield.interfaces.cli.report_import import IN_FLIGHT, import_files, start_pool
 from mailshield.interfaces.cli.report_render import print_quarantine, print_readiness, print_summary
 
 if TYPE_CHECKING:
     from mailshield.core.analysis.readiness import Readiness
     from mailshield.core.analysis.summary import TlsRptSummary
     from mailshield.core.model import Report
-    from mailshield.services.ingest import Arrival, IngestOutcome, ReportIntake
+    from mailshield.services.ingest import IngestOutcome, ReportIntake
     from mailshield.services.report_analysis import ReportAnalysis
     from mailshield.services.settings import Settings
     from mailshield.storage.database import Database
     from mailshield.storage.reports import RawRecord, ReportStore
 
 T = TypeVar("T")
-IN_FLIGHT = 512  # reports submitted at once during an import (fills the group commit)
 
 
 @click.group()
@@ -75,71 +72,32 @@ def _analysis(db: Database) -> ReportAnalysis:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, quiet: bool) -> None:
-    """Import reports from PATHS: .json, .json.gz, .eml, mbox files, folders (recursive)."""
+    """Import reports from PATHS: .json, .json.gz, .eml, mbox files, folders (recursive).
+
+    Files are not held to the domain gate of the network receivers. Prints how many reports
+    were stored, were duplicates, were quarantined, and how many files were skipped.
+    """
     files = list(find_report_files(paths))
+    pool = start_pool(files)
 
     async def action(db: Database, settings: Settings) -> Counter[str]:
         intake = _intake(db, settings)
         try:
-            return await _import_files(intake, files, quiet or as_json)
+            return await import_files(intake, files, quiet or as_json, pool)
         finally:
             await intake.aclose()
 
-    totals = _run(ctx, action)
+    try:
+        totals = _run(ctx, action)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     if as_json:
         click.echo(json.dumps(dict(sorted(totals.items()))))
     else:
-        order = ("stored", "duplicate", "quarantined", "too_large", "failed", "skipped")
-        click.echo(
-            ", ".join(f"{totals[key]} {key}" for key in order if totals[key] or key in order[:3])
-        )
+        shown = ("stored", "duplicate", "quarantined", "too_large", "failed", "skipped")
+        click.echo(", ".join(f"{totals[k]} {k}" for k in shown if totals[k] or k in shown[:3]))
     ctx.exit(1 if totals["failed"] else 0)
-
-
-async def _import_files(intake: ReportIntake, files: list[ReportFile], quiet: bool) -> Counter[str]:
-    from mailshield.services.ingest import Arrival, Channel
-
-    totals: Counter[str] = Counter()
-    pending: set[asyncio.Task[None]] = set()
-    with _progress(quiet) as progress:
-        task = progress.add_task("importing", total=len(files))
-        for file in files:
-            if file.kind == "skip":
-                totals["skipped"] += 1
-                progress.advance(task)
-                continue
-            for kind, data in read_items(file):
-                if len(pending) >= IN_FLIGHT:
-                    _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                arrival = Arrival(Channel.FILE, source=str(file.path))
-                pending.add(asyncio.create_task(_submit(intake, kind, data, arrival, totals)))
-            progress.advance(task)
-        if pending:
-            await asyncio.wait(pending)
-    return totals
-
-
-async def _submit(
-    intake: ReportIntake, kind: str, data: bytes, arrival: Arrival, totals: Counter[str]
-) -> None:
-    if kind == "message":
-        outcomes: tuple[IngestOutcome, ...] = (await intake.submit_message(data, arrival)).outcomes
-    else:
-        outcomes = (await intake.submit_report(data, arrival),)
-    for outcome in outcomes:
-        totals[outcome.disposition.value] += 1
-
-
-def _progress(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=quiet,
-        transient=False,
-    )
 
 
 @reports.command()

@@ -1,0 +1,260 @@
+"""The statements behind :meth:`ReportStore.write`: one transaction, few statements per batch.
+
+New reports with their raw bytes (the common case: every arrival of every channel) are written
+in bulk: one multi-row ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING`` for the
+reports, one for their policies, one for their failure details, one for the raw bytes; a
+report key that was already stored, or that came several times in the batch, gets one
+``UPDATE`` raising ``copies``. Each statement is a round trip to the database (a thread hop
+with aiosqlite), so this is what makes intake fast. Everything else (quarantine, reprocessing,
+splitting a message) is rare and written one decision at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import case, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mailshield.storage.report_rows import (
+    CHANNEL_BITS,
+    DUPLICATE,
+    QUARANTINED,
+    SPLIT,
+    STORED,
+    Decision,
+    KeepReport,
+    Quarantine,
+    RawArrival,
+    Split,
+    Written,
+    dedupe_hash,
+    failure_rows,
+    policy_rows,
+    raw_values,
+    report_values,
+)
+from mailshield.storage.report_tables import (
+    tlsrpt_failures,
+    tlsrpt_policies,
+    tlsrpt_raw,
+    tlsrpt_reports,
+)
+
+__all__ = ["write_decisions"]
+
+_Entry = tuple[int, KeepReport]
+
+
+async def write_decisions(
+    connection: AsyncConnection, decisions: Sequence[Decision]
+) -> list[Written]:
+    """Apply ``decisions`` on ``connection`` (inside the caller's transaction), in order."""
+    results: list[Written | None] = [None] * len(decisions)
+    fresh = [
+        (index, d)
+        for index, d in enumerate(decisions)
+        if isinstance(d, KeepReport) and d.raw is not None
+    ]
+    if fresh:
+        for index, written in (await _Bulk(connection).keep(fresh)).items():
+            results[index] = written
+    single = _Single(connection)
+    for index, decision in enumerate(decisions):
+        if results[index] is None:
+            results[index] = await single.apply(decision)
+    return [written for written in results if written is not None]
+
+
+class _Bulk:
+    """New arrivals of reports, a batch at a time."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._c = connection
+
+    async def keep(self, entries: list[_Entry]) -> dict[int, Written]:
+        groups: dict[str, list[_Entry]] = {}
+        for index, decision in entries:
+            groups.setdefault(dedupe_hash(decision.report.dedupe_key), []).append((index, decision))
+        inserted = await self._insert_reports([group[0][1] for group in groups.values()])
+        raw_ids = await self._insert_rows(groups, inserted)
+        out: dict[int, Written] = {}
+        for key, group in groups.items():
+            copies = group[1:] if key in inserted else group
+            if key in inserted:
+                first = group[0][0]
+                out[first] = Written(STORED, inserted[key], raw_ids[first], 1)
+            if copies:
+                report_id, total = await count_copies(self._c, key, [d for _, d in copies])
+                for number, (index, _) in enumerate(copies, 1):
+                    out[index] = Written(DUPLICATE, report_id, None, total - len(copies) + number)
+        return out
+
+    async def _insert_reports(self, firsts: list[KeepReport]) -> dict[str, int]:
+        """Insert the reports not stored yet; ``{dedupe key: id}`` of those inserted."""
+        table = tlsrpt_reports
+        statement = (
+            _dialect_insert(self._c, table)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(table.c.id, table.c.dedupe_key)
+        )
+        rows = await self._c.execute(statement, [report_values(d) for d in firsts])
+        return {row.dedupe_key: int(row.id) for row in rows}
+
+    async def _insert_rows(
+        self, groups: dict[str, list[_Entry]], inserted: dict[str, int]
+    ) -> dict[int, int]:
+        """Policies, failure details and raw bytes of the inserted reports; raw id per entry."""
+        policies: list[dict[str, Any]] = []
+        failures: list[dict[str, Any]] = []
+        raws: list[dict[str, Any]] = []
+        indexes: list[int] = []
+        for key, report_id in inserted.items():
+            index, decision = groups[key][0]
+            policies += policy_rows(report_id, decision.report)
+            failures += failure_rows(report_id, decision.report)
+            assert decision.raw is not None
+            raws.append(raw_values(decision.raw, STORED, report_id=report_id))
+            indexes.append(index)
+        if policies:
+            await self._c.execute(insert(tlsrpt_policies), policies)
+        if failures:
+            await self._c.execute(insert(tlsrpt_failures), failures)
+        if not raws:
+            return {}
+        await self._c.execute(insert(tlsrpt_raw), raws)
+        # The raw rows' ids by report: no RETURNING, which SQLAlchemy would run row by row
+        # to keep the parameter order.
+        reports = [row["report_fk"] for row in raws]
+        query = select(tlsrpt_raw.c.report_fk, tlsrpt_raw.c.id).where(
+            tlsrpt_raw.c.report_fk.in_(reports), tlsrpt_raw.c.state == STORED
+        )
+        by_report = {int(row.report_fk): int(row.id) for row in await self._c.execute(query)}
+        return {index: by_report[report] for index, report in zip(indexes, reports, strict=True)}
+
+
+async def count_copies(
+    connection: AsyncConnection, key: str, copies: Sequence[KeepReport]
+) -> tuple[int, int]:
+    """Count ``copies`` of the stored report ``key``: ``(report id, copies now)``."""
+    table = tlsrpt_reports
+    bits = 0
+    for decision in copies:
+        bits |= CHANNEL_BITS[decision.channel]
+    seen = max(decision.received_at for decision in copies)
+    statement = (
+        update(table)
+        .where(table.c.dedupe_key == key)
+        .values(
+            copies=table.c.copies + len(copies),
+            channels=table.c.channels.op("|")(bits),
+            last_seen_at=case(
+                (table.c.last_seen_at < seen, literal(seen, table.c.last_seen_at.type)),
+                else_=table.c.last_seen_at,
+            ),
+        )
+        .returning(table.c.id, table.c.copies)
+    )
+    row = (await connection.execute(statement)).one()
+    return int(row.id), int(row.copies)
+
+
+class _Single:
+    """One decision at a time: reprocessing, quarantine, splitting a message."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._c = connection
+
+    async def apply(self, decision: Decision) -> Written:
+        if isinstance(decision, KeepReport):
+            return await self._keep(decision)
+        if isinstance(decision, Split):
+            await self._set_raw(decision.raw_id, state=SPLIT, detail=decision.detail)
+            return Written(SPLIT, None, decision.raw_id, 1)
+        return await self._quarantine(decision)
+
+    async def _keep(self, decision: KeepReport) -> Written:
+        table = tlsrpt_reports
+        statement = (
+            _dialect_insert(self._c, table)
+            .values(report_values(decision))
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(table.c.id)
+        )
+        report_id = (await self._c.execute(statement)).scalar_one_or_none()
+        if report_id is None:
+            key = dedupe_hash(decision.report.dedupe_key)
+            report_id, copies = await count_copies(self._c, key, [decision])
+            raw_id = await self._resolve(decision, DUPLICATE, report_id)
+            return Written(DUPLICATE, report_id, raw_id, copies)
+        report_id = int(report_id)
+        for rows, target in (
+            (policy_rows(report_id, decision.report), tlsrpt_policies),
+            (failure_rows(report_id, decision.report), tlsrpt_failures),
+        ):
+            if rows:
+                await self._c.execute(insert(target), rows)
+        raw_id = await self._resolve(decision, STORED, report_id)
+        return Written(STORED, report_id, raw_id, 1)
+
+    async def _resolve(self, decision: KeepReport, state: str, report_id: int) -> int | None:
+        if decision.raw is not None and state == STORED:
+            return await self._insert_raw(raw_values(decision.raw, STORED, report_id=report_id))
+        if decision.raw_id is not None:
+            await self._set_raw(
+                decision.raw_id, state=state, report_fk=report_id, reason=None, detail=None
+            )
+        return decision.raw_id
+
+    async def _quarantine(self, decision: Quarantine) -> Written:
+        if decision.raw_id is not None:
+            statement = (
+                update(tlsrpt_raw)
+                .where(tlsrpt_raw.c.id == decision.raw_id)
+                .values(state=QUARANTINED, reason=decision.reason, detail=decision.detail)
+                .returning(tlsrpt_raw.c.copies)
+            )
+            copies = (await self._c.execute(statement)).scalar_one()
+            return Written(QUARANTINED, None, decision.raw_id, int(copies))
+        assert decision.raw is not None
+        again = await self._quarantined_copy(decision.raw)
+        if again is not None:
+            return Written(QUARANTINED, None, *again)
+        values = raw_values(
+            decision.raw, QUARANTINED, reason=decision.reason, detail=decision.detail
+        )
+        return Written(QUARANTINED, None, await self._insert_raw(values), 1)
+
+    async def _quarantined_copy(self, raw: RawArrival) -> tuple[int, int] | None:
+        """Count identical bytes already in quarantine as a copy: ``(raw id, copies)``."""
+        digest = hashlib.sha256(raw.data).hexdigest()
+        found = (
+            select(tlsrpt_raw.c.id)
+            .where(tlsrpt_raw.c.sha256 == digest, tlsrpt_raw.c.state == QUARANTINED)
+            .limit(1)
+            .scalar_subquery()
+        )
+        statement = (
+            update(tlsrpt_raw)
+            .where(tlsrpt_raw.c.id == found)
+            .values(copies=tlsrpt_raw.c.copies + 1)
+            .returning(tlsrpt_raw.c.id, tlsrpt_raw.c.copies)
+        )
+        row = (await self._c.execute(statement)).one_or_none()
+        return None if row is None else (int(row.id), int(row.copies))
+
+    async def _insert_raw(self, values: dict[str, Any]) -> int:
+        statement = insert(tlsrpt_raw).values(values).returning(tlsrpt_raw.c.id)
+        return int((await self._c.execute(statement)).scalar_one())
+
+    async def _set_raw(self, raw_id: int, **values: Any) -> None:
+        await self._c.execute(update(tlsrpt_raw).where(tlsrpt_raw.c.id == raw_id).values(values))
+
+
+def _dialect_insert(connection: AsyncConnection, table: Any) -> Any:
+    """``INSERT`` with the dialect's ``ON CONFLICT`` support (SQLite ≥ 3.35, PostgreSQL)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
