@@ -9,6 +9,7 @@ Normal form used for comparisons: A-labels, lower case, one trailing dot strippe
 
 from __future__ import annotations
 
+import functools
 import re
 
 import idna
@@ -29,12 +30,16 @@ def strip_root(name: str) -> str:
     return name[:-1] if name.endswith(".") else name
 
 
+@functools.lru_cache(maxsize=4096)
 def to_alabel(name: str) -> str:
     """The normal form of ``name``: A-labels, lower case, one trailing dot stripped.
 
     Accepts U-labels (``bücher.example``) and mixed case; raises :class:`InvalidName` when the
     name is empty, has an empty label, a label or total length over the DNS limits, or a label
     that IDNA 2008 forbids (e.g. ``_``, a leading hyphen, a broken ``xn--`` label).
+
+    Results are remembered (the conversion is pure and slow, and one domain check normalises
+    the same few names dozens of times); failures are not.
     """
     bare = strip_root(name.strip())
     if not bare:
