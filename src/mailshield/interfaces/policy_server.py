@@ -268,8 +268,11 @@ async def _peek_hello(conn: socket.socket) -> Hello:
     loop = asyncio.get_running_loop()
     pause, seen = 0.005, -1
     while True:
-        await _readable(loop, conn)
-        data = conn.recv(_PEEK_SIZE, socket.MSG_PEEK)
+        try:  # the hello has usually arrived by the time the connection is accepted
+            data = conn.recv(_PEEK_SIZE, socket.MSG_PEEK)
+        except BlockingIOError:
+            await _readable(loop, conn)
+            continue
         if not data:
             return Hello(HelloStatus.NOT_TLS)
         hello = read_client_hello(data)
