@@ -6,12 +6,18 @@ separately — an expired certificate for the wrong name from an unknown CA has 
 
 Name matching follows RFC 9525 §6.3 (which obsoletes RFC 6125, as used by RFC 8461 §3.3 and
 RFC 7672 §3.2.2): DNS-ID only, a wildcard only as the whole left-most label, matching one label.
+
+Bulk checks meet the same chains again and again (one provider's MX hosts serve many domains),
+so the work that depends on the chain alone is done once: parsing and describing a chain is
+remembered per chain, and :class:`TrustRoots` remembers each chain it verified together with the
+period in which every certificate of the verified path is valid.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Sequence
@@ -64,12 +70,17 @@ class CertVerdict:
         return not self.problems
 
 
+_MAX_REMEMBERED = 4096  # verified chains kept per set of roots; forgotten all at once when full
+
+
 class TrustRoots:
     """A set of trusted root certificates (the system store plus any extra bundle)."""
 
     def __init__(self, certificates: Sequence[x509.Certificate]) -> None:
         self._certs = tuple(certificates)
         self._store = verification.Store(list(self._certs)) if self._certs else None
+        # chain (DER) -> when every certificate of the path it was verified along is valid
+        self._verified: dict[tuple[bytes, ...], tuple[dt.datetime, dt.datetime]] = {}
 
     @classmethod
     def from_pem(cls, *bundles: bytes) -> TrustRoots:
@@ -88,6 +99,22 @@ class TrustRoots:
 
     def __len__(self) -> int:
         return len(self._certs)
+
+    def verified_before(self, chain_der: tuple[bytes, ...], at: dt.datetime) -> bool:
+        """Whether ``chain_der`` was verified against these roots along a path whose every
+        certificate is also valid at ``at`` (so verifying again at ``at`` would succeed)."""
+        period = self._verified.get(chain_der)
+        return period is not None and period[0] <= at <= period[1]
+
+    def remember_verified(
+        self, chain_der: tuple[bytes, ...], path: Sequence[x509.Certificate]
+    ) -> None:
+        """Note that ``chain_der`` verified along ``path`` (leaf to root)."""
+        if len(self._verified) >= _MAX_REMEMBERED:
+            self._verified.clear()
+        start = max(cert.not_valid_before_utc for cert in path)
+        end = min(cert.not_valid_after_utc for cert in path)
+        self._verified[chain_der] = (start, end)
 
 
 def _name_text(name: x509.Name) -> str:
@@ -177,21 +204,29 @@ def load_chain(chain_der: Sequence[bytes]) -> tuple[x509.Certificate, ...] | Non
         return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(chain_der: tuple[bytes, ...]) -> tuple[tuple[x509.Certificate, ...], CertInfo] | None:
+    """The parsed chain and its leaf's description (``None``: unparseable), remembered."""
+    chain = load_chain(chain_der)
+    return None if chain is None else (chain, describe(chain[0]))
+
+
 def judge_chain(
     chain_der: Sequence[bytes], hostname: str, roots: TrustRoots, now: dt.datetime
 ) -> CertVerdict:
     """Every problem a verifying sender would find with ``chain_der`` presented for ``hostname``."""
     if not chain_der:
         return CertVerdict(hostname, (CertProblem.NO_CERTIFICATE,))
-    chain = load_chain(chain_der)
-    if chain is None:
+    key = tuple(chain_der)
+    parsed = _parsed(key)
+    if parsed is None:
         return CertVerdict(hostname, (CertProblem.UNPARSEABLE,), chain_length=len(chain_der))
+    chain, info = parsed
     leaf = chain[0]
-    info = describe(leaf)
     problems = _time_problems(leaf, now)
     if not hostname_matches(info.names, hostname):
         problems.append(CertProblem.NAME_MISMATCH)
-    trust, detail = _trust_problem(chain, roots, now)
+    trust, detail = _trust_problem(key, chain, roots, now)
     if trust is not None:
         problems.append(trust)
     days_left = (leaf.not_valid_after_utc - now).days
@@ -217,7 +252,10 @@ def _is_self_signed(cert: x509.Certificate) -> bool:
 
 
 def _trust_problem(
-    chain: tuple[x509.Certificate, ...], roots: TrustRoots, now: dt.datetime
+    key: tuple[bytes, ...],
+    chain: tuple[x509.Certificate, ...],
+    roots: TrustRoots,
+    now: dt.datetime,
 ) -> tuple[CertProblem | None, str]:
     """Whether the chain leads to a trusted root, judged apart from the leaf's dates and name.
 
@@ -226,7 +264,11 @@ def _trust_problem(
     """
     leaf = chain[0]
     at = min(max(now, leaf.not_valid_before_utc), leaf.not_valid_after_utc)
-    if roots.store is not None and _chain_verifies(chain, roots.store, at):
+    if roots.store is not None and roots.verified_before(key, at):
+        return None, ""
+    path = _verified_path(chain, roots.store, at) if roots.store is not None else None
+    if path is not None:
+        roots.remember_verified(key, path)
         return None, ""
     if _is_self_signed(leaf):
         return CertProblem.SELF_SIGNED, "the certificate is signed by its own key"
@@ -237,9 +279,10 @@ def _trust_problem(
     )
 
 
-def _chain_verifies(
+def _verified_path(
     chain: tuple[x509.Certificate, ...], store: verification.Store, at: dt.datetime
-) -> bool:
+) -> list[x509.Certificate] | None:
+    """The path from the leaf to a trusted root that verifies at ``at``, or ``None``."""
     leaf = chain[0]
     # Senders (OpenSSL-based MTAs) do not apply the web PKI's extension rules: be as lenient.
     # A client verifier is used because it needs no subject: the name is judged separately.
@@ -255,7 +298,6 @@ def _chain_verifies(
         .build_client_verifier()
     )
     try:
-        verifier.verify(leaf, list(chain[1:]))
+        return verifier.verify(leaf, list(chain[1:])).chain
     except (verification.VerificationError, ValueError):
-        return False
-    return True
+        return None
