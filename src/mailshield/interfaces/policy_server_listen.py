@@ -116,6 +116,8 @@ class Listener:
     async def _run(self, conn: socket.socket, ip: str) -> None:
         try:
             await self._handler(conn, ip)
+        except Exception:  # e.g. storage unreachable while loading a certificate
+            log.exception("policy server connection from %s failed", ip)
         finally:
             conn.close()
             self._per_ip[ip] -= 1

@@ -197,3 +197,32 @@ async def test_keep_alive_serves_several_requests(server: PolicyServer, cafile: 
             assert (await read_response(reader)).body == POLICY_A
     finally:
         writer.close()
+
+
+class BrokenStorage:
+    """Certificate storage whose index works but whose certificate reads fail."""
+
+    def __init__(self, store: CertificateStore) -> None:
+        self._store = store
+
+    async def versions(self) -> dict[str, int]:
+        return await self._store.versions()
+
+    async def certificate(self, name: str) -> None:
+        raise RuntimeError("database unreachable")
+
+    async def challenge(self, token: str, now: object) -> None:
+        return None
+
+
+async def test_storage_failure_during_handshake_closes_only_that_connection(
+    store: CertificateStore, hosting: FakeHosting, cafile: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A certificate that cannot be read ends that handshake; the server keeps serving."""
+    server = make_server(store, hosting)
+    server.contexts._source = BrokenStorage(store)
+    async with server:
+        for _ in range(2):
+            with pytest.raises((ssl.SSLError, ConnectionError)):
+                await fetch(server.https_port, sni=A, cafile=cafile)
+    assert "database unreachable" in caplog.text
