@@ -103,7 +103,7 @@ class Tenant:
     headers: dict[str, str]
 
 
-def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
+def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'mailshield.db'}",
@@ -117,7 +117,7 @@ def test_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return test_settings(tmp_path)
+    return settings_for(tmp_path)
 
 
 @pytest.fixture
