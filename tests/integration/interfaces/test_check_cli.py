@@ -131,7 +131,9 @@ def test_documented_example_matches_the_schema() -> None:
 
 def test_json_carries_findings_with_their_fixes(lab_options: list[str]) -> None:
     """Findings in the JSON carry code, status, subject, params, message and the exact fix."""
-    report = json.loads(check(lab_options, "bad.test", "--json").stdout)
+    done = check(lab_options, "bad.test", "--json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
     findings = {f["code"]: f for r in report["results"] for f in r["findings"]}
     spf = findings["spf.all.pass"]
     assert (spf["status"], spf["subject"], spf["fix"]) == ("fail", "bad.test", "v=spf1 mx -all")
@@ -142,6 +144,7 @@ def test_json_carries_findings_with_their_fixes(lab_options: list[str]) -> None:
 def test_jsonl_is_the_same_report_on_one_line(lab_options: list[str]) -> None:
     """`--format jsonl` prints the JSON report as one line."""
     done = check(lab_options, "good.test", "--format", "jsonl")
+    assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 1
     jsonschema_rs.validator_for(documented_schema()).validate(json.loads(lines[0]))
@@ -150,6 +153,7 @@ def test_jsonl_is_the_same_report_on_one_line(lab_options: list[str]) -> None:
 def test_csv_is_a_header_and_a_row(lab_options: list[str]) -> None:
     """`--format csv` prints the documented header and one row of statuses and codes."""
     done = check(lab_options, "bad.test", "--format", "csv")
+    assert done.returncode == 1, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     assert list(rows[0]) == csv_header()
     (row,) = rows
@@ -241,6 +245,7 @@ def test_bulk_csv_summary_resumes_without_repeating(lab_options: list[str], tmp_
     assert {row["domain"]: row["status"] for row in rows}["untested.test"] == "error"
     before = output.read_text(encoding="utf-8")
     again = check(lab_options, "-f", str(listing), "-o", str(output))
+    assert again.returncode == 0, again.stderr  # nothing checked: nothing failed
     assert "0 checked, 3 skipped" in again.stderr
     assert output.read_text(encoding="utf-8") == before
 
