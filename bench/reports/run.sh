@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# TLS-RPT intake benchmark: `mailshield reports import` against parsedmarc on the same files, then
+# HTTPS ingest with concurrent posting clients. Not a test; prints figures for bench/README.md.
+#
+#   bench/reports/run.sh [--count 10000] [--clients 16]
+#
+# 1. generates COUNT distinct gzip TLS reports (bench/reports/generate.py) in a scratch folder;
+# 2. creates a venv for parsedmarc (PyPI) in the scratch folder and installs it there;
+# 3. compiles both tools' bytecode first (so neither pays for compiling its imports);
+# 4. runs `parsedmarc --offline -s -o OUT FOLDER` and `mailshield reports import --quiet FOLDER`
+#    (fresh SQLite database) under /usr/bin/time -v: reports/s and peak memory of each;
+# 5. runs bench/reports/https_ingest.py (uvicorn with TLS, SQLite) with CLIENTS connections.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/_uv.sh
+
+count=10000
+clients=16
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --count) count="$2"; shift 2 ;;
+    --clients) clients="$2"; shift 2 ;;
+    *) echo "usage: $0 [--count N] [--clients N]" >&2; exit 2 ;;
+  esac
+done
+
+scratch="${BENCH_SCRATCH:-$(mktemp -d /tmp/mailshield-bench-reports.XXXXXX)}"
+mkdir -p "$scratch"
+echo "scratch folder: $scratch"
+uv sync --frozen --quiet
+
+if [ ! -x "$scratch/parsedmarc/bin/parsedmarc" ]; then
+  uv venv --quiet --python python3 "$scratch/parsedmarc"
+  VIRTUAL_ENV="$scratch/parsedmarc" uv pip install --quiet parsedmarc
+fi
+"$scratch/parsedmarc/bin/python" -m compileall -q -j 0 "$scratch/parsedmarc/lib" >/dev/null 2>&1 || true
+uv run --frozen python -m compileall -q -j 0 .venv/lib src >/dev/null 2>&1 || true
+
+rm -rf "$scratch/reports"
+uv run --frozen python bench/reports/generate.py "$scratch/reports" --count "$count"
+
+measure() {  # name, command...: wall seconds and peak RSS (KiB) from GNU time
+  local name="$1"; shift
+  /usr/bin/time -v "$@" > "$scratch/$name.out" 2> "$scratch/$name.time"
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$scratch/$name.time" \
+    | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$scratch/$name.time")
+  echo "$name $wall $rss"
+}
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -rf "$scratch/parsedmarc-out"
+pm=$(measure parsedmarc "$scratch/parsedmarc/bin/parsedmarc" --offline -s -o "$scratch/parsedmarc-out" "$scratch/reports")
+rm -rf "$scratch/mailshield-data"
+ms=$(MAILSHIELD_DATA_DIR="$scratch/mailshield-data" MAILSHIELD_AUTO_MIGRATE=true \
+  measure mailshield .venv/bin/mailshield reports import --quiet "$scratch/reports")
+cat "$scratch/mailshield.out"
+python3 - "$count" "$pm" "$ms" <<'PY'
+import sys
+count = int(sys.argv[1])
+rows = [line.split() for line in sys.argv[2:]]
+speed = {}
+for name, wall, rss in rows:
+    speed[name] = count / float(wall)
+    print(f"{name:>10}: {float(wall):6.2f} s  {speed[name]:7.0f} reports/s  peak RSS {int(rss) / 1024:6.0f} MiB")
+print(f"mailshield / parsedmarc: {speed['mailshield'] / speed['parsedmarc']:.1f}x")
+PY
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+uv run --frozen python bench/reports/https_ingest.py --reports "$count" --clients "$clients"
+uv run --frozen python bench/reports/https_ingest.py --reports "$count" --clients "$clients" --plain
