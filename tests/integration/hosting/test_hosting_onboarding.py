@@ -13,7 +13,7 @@ from tests.integration.hosting.hosting_support import (
 from tests.support.fake_dns import SERVFAIL
 
 from mailshield.core.hosting.model import HostingState, RecordStatus
-from mailshield.services.hosting_errors import AlreadyHosted, NotHosted, Refused
+from mailshield.services.hosting_errors import AlreadyHosted, EnforceBlocked, NotHosted, Refused
 from mailshield.storage import Database
 
 D = "shop.test"
@@ -176,3 +176,23 @@ async def test_verify_all_covers_every_account(world: World) -> None:
     verified = await world.service.verify_all()
     assert sorted(d.name for d in verified) == ["other.test", D]
     assert all(d.verified_at == world.clock.now for d in verified)
+
+
+async def test_add_in_enforce_passes_the_gate(world: World) -> None:
+    """Adding straight into enforce asks the live checker; ready MX hosts let it through."""
+    world.checker.tls = {"mx1.shop.test": "starttls.ok", "mx2.shop.test": "starttls.ok"}
+    view = await world.service.add(await owner(world), D, mode="enforce")
+    assert view.policy.spec.mode.value == "enforce"
+    assert world.checker.checked == [D]
+
+
+async def test_add_in_enforce_is_refused_when_an_mx_is_not_ready(world: World) -> None:
+    """An MX without STARTTLS blocks enforce at onboarding; nothing is hosted unless forced."""
+    world.checker.tls = {"mx1.shop.test": "starttls.ok", "mx2.shop.test": "starttls.not_offered"}
+    me = await owner(world)
+    with pytest.raises(EnforceBlocked) as blocked:
+        await world.service.add(me, D, mode="enforce")
+    assert "mx2.shop.test" in blocked.value.risk
+    assert await world.store.names() == []
+    forced = await world.service.add(me, D, mode="enforce", force=True)
+    assert forced.policy.spec.mode.value == "enforce"
