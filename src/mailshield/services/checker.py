@@ -86,7 +86,7 @@ class _DomainCheck:
             return judge_chain(tls.chain_der, host, self.roots, now)
 
         # Every check starts now; a check that needs another's result (MTA-STS the live MX
-        # hosts, TLS-RPT whether MTA-STS is present, BIMI the DMARC result) awaits it only after
+        # hosts, TLS-RPT whether MTA-STS is present, BIMI the DMARC result) awaits it alongside
         # its own lookups, so a domain costs its critical path, not the sum of the chains.
         mx_task = asyncio.ensure_future(lookup_mx(self.dns, domain))
         pending = self._start_policies(domain, mx_task, judge)
@@ -126,7 +126,7 @@ class _DomainCheck:
         return _Pending(mta_sts_task, tls_rpt, (names, present))
 
     async def _bimi(self, domain: str, dmarc: Awaitable[CheckResult]) -> CheckResult:
-        return await _guard("bimi", _after(dmarc, lambda d: check_bimi(self.dns, domain, d)))
+        return await _guard("bimi", check_bimi(self.dns, domain, dmarc))
 
     async def _transport(
         self,
@@ -199,12 +199,6 @@ def _transport_not_applicable(
     if lookup.mx.dnssec is Dnssec.BOGUS:
         results["dane"] = evaluate_dane(domain, lookup.mx.dnssec, ())
     return results
-
-
-async def _after(
-    first: Awaitable[CheckResult], then: Callable[[CheckResult], Awaitable[CheckResult]]
-) -> CheckResult:
-    return await then(await first)
 
 
 async def _guard(check: str, work: Awaitable[CheckResult]) -> CheckResult:

@@ -1,5 +1,5 @@
 """The checker's lookups overlap: checks that need the MX hosts (MTA-STS) or another check's
-result (TLS-RPT) start their own lookups and fetches before the MX answer is in, so a domain
+result (TLS-RPT, BIMI) start their own lookups and fetches before those are in, so a domain
 costs its critical path rather than the sum of its dependency chains."""
 
 from __future__ import annotations
@@ -27,14 +27,16 @@ ZONE = {
 
 
 class HeldMx(FakeDns):
-    """A fake resolver whose MX answers wait until :attr:`release` is set."""
+    """A fake resolver whose MX answers (or those for ``held``) wait for :attr:`release`."""
 
-    def __init__(self) -> None:
+    def __init__(self, held: tuple[str, str] | None = None) -> None:
         super().__init__(ZONE)
         self.release = asyncio.Event()
+        self.held = held
 
     async def query(self, name: str, rdtype: str) -> DnsAnswer:
-        if rdtype.upper() == "MX":
+        held = (name, rdtype) == self.held if self.held else rdtype.upper() == "MX"
+        if held:
             self.queries.append((name, rdtype))
             await self.release.wait()
             return self.answer(name, rdtype)
@@ -91,6 +93,13 @@ async def test_policy_fetch_starts_before_the_mx_answer() -> None:
     """The MTA-STS policy is fetched while the MX lookup is unanswered."""
     _, fetched = await _before_release(HeldMx(), FakeHttps())
     assert fetched == [policy_url("example.test")]
+
+
+async def test_bimi_record_lookup_starts_before_the_dmarc_answer() -> None:
+    """The domain's own BIMI record is asked while the DMARC lookup is unanswered."""
+    dns = HeldMx(held=("_dmarc.example.test", "TXT"))
+    queries, _ = await _before_release(dns, FakeHttps())
+    assert ("default._bimi.example.test", "TXT") in queries
 
 
 async def test_results_are_unchanged_by_the_overlap() -> None:
