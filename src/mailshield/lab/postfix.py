@@ -26,6 +26,7 @@ Postfix must be started as root (its master refuses otherwise).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pwd
 import shlex
@@ -36,10 +37,19 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from mailshield.lab.ca import IssuedCert
 from mailshield.lab.endpoint import Endpoint, ensure_free, loopback
-from mailshield.lab.process import Daemon, DaemonError, Service, ToolError, binary, make_workdir
+from mailshield.lab.process import (
+    Daemon,
+    DaemonError,
+    Service,
+    ToolError,
+    binary,
+    make_workdir,
+    run_tool,
+)
 from mailshield.lab.readiness import Probe
 
 __all__ = ["Postfix", "render_main_cf", "render_master_cf"]
@@ -139,8 +149,27 @@ class Postfix(Service):
             self._daemon.stop()
         self._remove_runtime()
 
-    def flush(self) -> None:
-        """Retry every deferred message now (``postqueue -f``) instead of at the next queue run."""
+    def queue(self) -> list[dict[str, Any]]:
+        """The messages in the queue (``postqueue -j``: queue name, id, recipients and why
+        each is delayed)."""
+        output = run_tool([binary("postqueue"), "-c", str(self.config_dir), "-j"])
+        return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait (up to ``timeout``) until no message is incoming or active: every message is
+        delivered, bounced or in the deferred queue. A failed delivery is logged before the queue
+        manager moves the message to the deferred queue."""
+        deadline = time.monotonic() + timeout
+        while any(m.get("queue_name") in ("incoming", "active") for m in self.queue()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"messages still being delivered:\n{self.maillog_tail()}")
+            time.sleep(_POLL_SECONDS)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Retry every deferred message now (``postqueue -f``) instead of at the next queue run,
+        once the queue has settled (:meth:`settle`; a flush before would miss a message that
+        is just being deferred)."""
+        self.settle(timeout)
         _run_on_tty([binary("postqueue"), "-c", str(self.config_dir), "-f"])
 
     def maillog(self) -> str:

@@ -202,3 +202,20 @@ def test_master_cf_binds_the_exact_address_without_chroot() -> None:
     text = render_master_cf(Endpoint("127.0.14.5", 2525))
     assert text.startswith("127.0.14.5:2525 inet n - n - - smtpd\n")
     assert all(line.split()[4] == "n" for line in text.splitlines())
+
+
+def test_deferred_mail_is_listed_and_retried_on_flush(tmp_path: Path) -> None:
+    """Mail for a next hop that is down is deferred and listed in the queue; a flush retries it
+    at once instead of at the next queue run."""
+    require_root_and_postfix()
+    down = loopback(NEXT_HOP_HOST)  # nothing listens there
+    with Postfix({ROUTED: down}, listen=loopback(RELAY_HOST), workdir=tmp_path) as relay:
+        send(relay.listen, f"tlsrpt@{ROUTED}")
+        relay.wait_for_log("status=deferred", WAIT)
+        relay.settle(WAIT)
+        [queued] = relay.queue()
+        assert queued["queue_name"] == "deferred"
+        assert queued["recipients"][0]["address"] == f"tlsrpt@{ROUTED}"
+        assert "Connection refused" in queued["recipients"][0]["delay_reason"]
+        relay.flush()
+        assert len(relay.wait_for_log("status=deferred", WAIT, count=2)) == 2
