@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -11,7 +12,9 @@ from rich.table import Table
 
 from mailshield.core.analysis.readiness import Readiness
 from mailshield.core.analysis.summary import Count, TlsRptSummary
-from mailshield.storage.reports import RawRecord
+
+if TYPE_CHECKING:  # storage pulls in SQLAlchemy: about a second on every `mailshield` start
+    from mailshield.storage.reports import RawRecord
 
 __all__ = ["print_quarantine", "print_readiness", "print_summary"]
 
