@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupted)  # so the tool being timed is stopped too
     workdir: Path = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     info = report.machine(args.checkdmarc, REPOSITORY)
@@ -156,6 +158,10 @@ def _run_of(
         smtp=smtp,
         env=tool_env(workdir / "pycache", trust),
     )
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _say(*lines: str) -> None:
