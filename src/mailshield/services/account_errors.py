@@ -10,6 +10,9 @@ Each carries a ``message`` written for the person at the keyboard (it is shown a
     ├── Throttled             too many attempts; ``retry_after`` seconds
     ├── InvalidResetLink      a password-reset link that is unknown, used or expired
     ├── PlanLimitReached      the plan holds no more domains
+    ├── OwnershipRequired     the domain's ownership is not proven yet (hosting, reports)
+    ├── Blocked               a safe-change rule refuses it now; ``reasons`` say why
+    ├── Unavailable           this instance is not set up for it
     └── NotFound              no such thing *for this user* (another tenant's looks the same)
 """
 
@@ -63,6 +66,23 @@ class PlanLimitReached(AccountError):
         super().__init__(message)
         self.plan = plan
         self.limit = limit
+
+
+class OwnershipRequired(AccountError):
+    """The action needs proof that the user controls the domain's DNS."""
+
+
+class Blocked(AccountError):
+    """A rule refuses the change now; ``reasons`` lists the blockers, ``risk`` what forcing risks."""
+
+    def __init__(self, message: str, reasons: tuple[str, ...] = (), risk: str = "") -> None:
+        super().__init__(message)
+        self.reasons = reasons
+        self.risk = risk
+
+
+class Unavailable(AccountError):
+    """The instance lacks the settings the action needs."""
 
 
 class NotFound(AccountError):

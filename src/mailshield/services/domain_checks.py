@@ -104,6 +104,10 @@ class DomainChecks:
         await self._domains.record_check(actor, domain_id, stored.id)
         return stored
 
+    async def fresh_report(self, domain: str) -> Report:
+        """A new report of ``domain`` for the system itself (the enforce gate): not limited."""
+        return (await self._run(domain)).report
+
     async def stored(self, check_id: int) -> Report | None:
         """A stored check by id (callers make sure the id was handed out by us)."""
         return await self._reports.get(check_id)

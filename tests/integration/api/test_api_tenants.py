@@ -38,6 +38,14 @@ PROBES = [
     Probe("POST", "/api/v1/domains/{domain_id}/checks", 404),
     Probe("GET", "/api/v1/domains/{domain_id}/checks/{check_id}", 404),
     Probe("POST", "/api/v1/checks", 201, {"domain": "example.com"}),
+    Probe("GET", "/api/v1/domains/{domain_id}/hosting", 404),
+    Probe("POST", "/api/v1/domains/{domain_id}/hosting", 404),
+    Probe("POST", "/api/v1/domains/{domain_id}/hosting/mode", 404, {"mode": "enforce"}),
+    Probe("PATCH", "/api/v1/domains/{domain_id}/hosting/policy", 404, {"max_age": 86400}),
+    Probe("POST", "/api/v1/domains/{domain_id}/hosting/verification", 404),
+    Probe("DELETE", "/api/v1/domains/{domain_id}/hosting", 404),
+    Probe("GET", "/api/v1/domains/{domain_id}/reports/summary", 404),
+    Probe("GET", "/api/v1/domains/{domain_id}/reports/readiness", 404),
 ]
 
 
@@ -54,6 +62,14 @@ async def ada_things(world: World, ada: Tenant) -> AdaThings:
     domain = (
         await client.post("/api/v1/domains", json={"name": "example.com"}, headers=headers)
     ).json()
+    # Ada's domain is verified and hosted, so every route has something of hers to protect.
+    txt = next(r for r in domain["ownership"]["records"] if r["type"] == "TXT")
+    world.zone["_mailshield.example.com TXT"] = [txt["value"]]
+    world.zone["example.com MX"] = ["10 mx.example.com."]
+    world.zone["mx.example.com A"] = ["192.0.2.25"]
+    path = f"/api/v1/domains/{domain['id']}"
+    assert (await client.post(f"{path}/verification", headers=headers)).status_code == 200
+    assert (await client.post(f"{path}/hosting", headers=headers)).status_code == 201
     check = (await client.post(f"/api/v1/domains/{domain['id']}/checks", headers=headers)).json()
     tokens = (await client.get("/api/v1/tokens", headers=headers)).json()["items"]
     return AdaThings(domain["id"], check["id"], tokens[0]["id"], await snapshot(world, ada))
@@ -68,6 +84,10 @@ async def snapshot(world: World, tenant: Tenant) -> dict[str, Any]:
         "domains": domains,
         "checks": [
             (await client.get(f"/api/v1/domains/{d['id']}/checks", headers=headers)).json()
+            for d in domains
+        ],
+        "hosting": [
+            (await client.get(f"/api/v1/domains/{d['id']}/hosting", headers=headers)).json()
             for d in domains
         ],
         "tokens": [

@@ -262,3 +262,53 @@ async def test_pages_need_a_session(world: World) -> None:
         response = await world.client.get(path)
         assert response.status_code == 303
         assert response.headers["location"] == f"/login?next={path}"
+
+
+async def verified(world: World, browser: httpx.AsyncClient, name: str = "one.example") -> str:
+    """Add ``name`` in the browser, publish its token and MX in the fake DNS, verify it."""
+    domain_path = (await post(browser, "/domains", {"domain": name}, "/domains")).headers[
+        "location"
+    ]
+    page = (await browser.get(domain_path)).text
+    value = re.search(r"mailshield-verify=[A-Za-z0-9_-]+", page)
+    assert value is not None
+    world.zone[f"_mailshield.{name} TXT"] = [value.group(0)]
+    world.zone[f"{name} MX"] = [f"10 mx.{name}."]
+    world.zone[f"mx.{name} A"] = ["192.0.2.25"]
+    await post(browser, f"{domain_path}/verify", {}, domain_path)
+    return domain_path
+
+
+async def test_hosting_from_the_domain_page(world: World) -> None:
+    """Host a verified domain, meet the enforce gate, and be kept from removing it while hosted."""
+    browser = await signed_in(world)
+    domain_path = await verified(world, browser)
+    started = await post(browser, f"{domain_path}/hosting", {}, domain_path)
+    assert started.headers["location"] == f"{domain_path}#hosting"
+    page = (await browser.get(domain_path)).text
+    assert "_mta-sts.one.example." in page
+    assert "mode: testing" in page
+    await post(browser, f"{domain_path}/hosting/mode", {"mode": "enforce"}, domain_path)
+    assert "Not safe to enforce yet" in (await browser.get(domain_path)).text
+    await post(browser, f"{domain_path}/remove", {}, domain_path)
+    assert "Stop hosting first" in (await browser.get(domain_path)).text
+    reports = await browser.get(f"{domain_path}/reports")
+    assert reports.status_code == 200
+    assert "Not ready to enforce yet" in reports.text
+
+
+async def test_hosting_and_reports_need_verified_ownership(world: World) -> None:
+    """An unverified domain offers no hosting, and its reports page says to verify first."""
+    browser = await signed_in(world)
+    domain_path = (await post(browser, "/domains", {"domain": "one.example"}, "/domains")).headers[
+        "location"
+    ]
+    await post(browser, f"{domain_path}/hosting", {}, domain_path)
+    assert "Prove that one.example is yours first" in (await browser.get(domain_path)).text
+    reports = await browser.get(f"{domain_path}/reports")
+    assert reports.status_code == 403
+    bob = await signed_in(world, "bob@example.com")
+    assert (await bob.get(f"{domain_path}/reports")).status_code == 404
+    for action in ("hosting", "hosting/mode", "hosting/verify", "hosting/stop"):
+        response = await post(bob, f"{domain_path}/{action}", {"mode": "enforce"}, "/domains")
+        assert "one.example" not in response.text

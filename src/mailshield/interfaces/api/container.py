@@ -9,26 +9,34 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mailshield.core.model import Report
 from mailshield.interfaces.api.secret_key import instance_secret
 from mailshield.interfaces.assembly import build_checker
+from mailshield.interfaces.hosting_assembly import ReportReadiness, build_publisher
 from mailshield.probes.dns import DnsClient, system_nameservers
 from mailshield.services.account_domains import UserDomains
 from mailshield.services.accounts import Accounts
 from mailshield.services.api_tokens import ApiTokens
 from mailshield.services.clock import Clock, utc_now
+from mailshield.services.dashboard_hosting import DomainHosting
 from mailshield.services.domain_checks import Checker, DomainChecks
+from mailshield.services.hosting import HostingService
+from mailshield.services.hosting_config import HostingConfig
 from mailshield.services.login_throttle import LoginThrottle
 from mailshield.services.mailer import Mailer, MailTransport, mailer_for
 from mailshield.services.passwords import Passwords
 from mailshield.services.plans import Plans
 from mailshield.services.ports import DnsLookup
 from mailshield.services.rate_limit import RateLimiter
+from mailshield.services.report_analysis import ReportAnalysis
 from mailshield.services.sessions import Sessions
 from mailshield.services.settings import Settings
 from mailshield.storage import Database
 from mailshield.storage.account_domains import DomainStore
 from mailshield.storage.accounts import AccountStore
 from mailshield.storage.checks import CheckReports
+from mailshield.storage.hosting import HostingStore
+from mailshield.storage.report_queries import ReportQueries
 
 RESET_PATH = "/password/reset/"
 
@@ -44,6 +52,33 @@ class Overrides:
     clock: Clock | None = None
 
 
+class _GateChecker:
+    """The enforce gate's checker: the web process's runner (bounded, stored)."""
+
+    def __init__(self, checks: DomainChecks) -> None:
+        self._checks = checks
+
+    async def check(self, domain: str) -> Report:
+        return await self._checks.fresh_report(domain)
+
+
+def _hosting(
+    settings: Settings, db: Database, dns: Callable[[], DnsLookup], checks: DomainChecks
+) -> HostingService | None:
+    """The hosting service when this instance hosts policies (``policy_host`` set)."""
+    if not settings.policy_host and not settings.policy_addresses:
+        return None
+    readiness = ReportReadiness(ReportAnalysis(ReportQueries(db))) if settings.tlsrpt_rua else None
+    return HostingService(
+        HostingStore(db),
+        dns,
+        HostingConfig.from_settings(settings),
+        checker=_GateChecker(checks),
+        tlsrpt=readiness,
+        publisher=build_publisher(settings),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class AppServices:
     """Everything a request handler may call."""
@@ -56,6 +91,7 @@ class AppServices:
     plans: Plans
     domains: UserDomains
     checks: DomainChecks
+    hosting: DomainHosting
 
 
 def reset_link(settings: Settings, secret: str) -> str:
@@ -90,12 +126,9 @@ def build_services(
         clock=clock,
     )
     plans = Plans(store, settings.free_plan_domains, clock)
+    dns = over.dns or _dns_factory(settings)
     domains = UserDomains(
-        DomainStore(db),
-        plans,
-        over.dns or _dns_factory(settings),
-        policy_host=settings.policy_host,
-        clock=clock,
+        DomainStore(db), plans, dns, policy_host=settings.policy_host, clock=clock
     )
     checker = over.checker or (lambda: build_checker(settings))
     limiter = RateLimiter(settings.check_rate_limit, 60.0)
@@ -109,4 +142,7 @@ def build_services(
         plans=plans,
         domains=domains,
         checks=checks,
+        hosting=DomainHosting(
+            domains, _hosting(settings, db, dns, checks), ReportAnalysis(ReportQueries(db))
+        ),
     )

@@ -16,7 +16,16 @@ from mailshield.interfaces.api.problems import account_problem, problem_response
 from mailshield.interfaces.web.errors import MESSAGES, error_page, to_login
 from mailshield.interfaces.web.security import CsrfRejected
 from mailshield.interfaces.web.session import LoginRequired
-from mailshield.services.account_errors import AccountError, NotFound, Throttled
+from mailshield.services.account_errors import (
+    AccountError,
+    Blocked,
+    Conflict,
+    NotFound,
+    OwnershipRequired,
+    PlanLimitReached,
+    Throttled,
+    Unavailable,
+)
 from mailshield.services.domain_checks import CheckDeadlineExceeded
 
 log = logging.getLogger(__name__)
@@ -37,8 +46,21 @@ async def _account_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AccountError)
     if _api(request):
         return account_problem(request, exc)
-    status = 404 if isinstance(exc, NotFound) else 429 if isinstance(exc, Throttled) else 400
-    return await error_page(request, status, exc.message)
+    return await error_page(request, _page_status(exc), exc.message)
+
+
+def _page_status(error: AccountError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, Throttled):
+        return 429
+    if isinstance(error, OwnershipRequired | PlanLimitReached):
+        return 403
+    if isinstance(error, Conflict | Blocked):
+        return 409
+    if isinstance(error, Unavailable):
+        return 503
+    return 400
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -20,13 +20,16 @@ from starlette.responses import JSONResponse
 from mailshield.services.account_errors import (
     AccountError,
     BadCredentials,
+    Blocked,
     Conflict,
     InvalidInput,
     InvalidResetLink,
     NotFound,
+    OwnershipRequired,
     PlanLimitReached,
     SignupClosed,
     Throttled,
+    Unavailable,
 )
 
 MEDIA_TYPE = "application/problem+json"
@@ -51,6 +54,18 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
         "Checks are limited per client address and per account. Wait for the number of "
         "seconds in the `Retry-After` header and try again.",
     ),
+    "ownership-required": (
+        "Ownership not verified",
+        "Hosting a domain's MTA-STS policy and reading its TLS reports need proof that the "
+        "account controls the domain's DNS: publish the TXT record from `ownership.records` and "
+        "ask for a verification.",
+    ),
+    "blocked": (
+        "Refused for safety",
+        "The change is refused now, for example moving to enforce while an MX is not covered "
+        "or serves an invalid certificate. `reasons` lists each blocker; `risk` says what "
+        "forcing it would risk.",
+    ),
     "invalid-cursor": (
         "Invalid cursor",
         "The `cursor` parameter was not one this API handed out. Start again without it.",
@@ -71,6 +86,8 @@ class Problem(BaseModel):
     )
     plan: str | None = Field(None, description="At the plan limit: the account's plan.")
     limit: int | None = Field(None, description="At the plan limit: domains the plan holds.")
+    reasons: list[str] | None = Field(None, description="When blocked: each blocker.")
+    risk: str | None = Field(None, description="When blocked: what forcing it would risk.")
 
 
 def type_uri(request: Request, slug: str) -> str:
@@ -122,6 +139,19 @@ def account_problem(request: Request, error: AccountError) -> JSONResponse:
     if isinstance(error, Throttled):
         headers = {"Retry-After": str(error.retry_after)}
         return problem_response(request, 429, error.message, slug="rate-limited", headers=headers)
+    if isinstance(error, OwnershipRequired):
+        return problem_response(request, 403, error.message, slug="ownership-required")
+    if isinstance(error, Blocked):
+        return problem_response(
+            request,
+            409,
+            error.message,
+            slug="blocked",
+            reasons=list(error.reasons),
+            risk=error.risk or None,
+        )
+    if isinstance(error, Unavailable):
+        return problem_response(request, 503, error.message)
     if isinstance(error, NotFound):
         return problem_response(request, 404, error.message)
     if isinstance(error, BadCredentials | InvalidResetLink):

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from mailshield.interfaces.api import v1_account, v1_checks, v1_domains
+from mailshield.interfaces.api import v1_account, v1_checks, v1_domains, v1_hosting
 from mailshield.interfaces.api.problems import MEDIA_TYPE, Problem
 
 PREFIX = "/api/v1"
@@ -39,12 +39,22 @@ CHECK_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+HOSTING_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: _problem("The domain's ownership is not verified yet (`ownership-required`)."),
+    409: _problem("Refused now: already hosted, or not safe (`blocked`, with `reasons`)."),
+    503: _problem("This instance does not host MTA-STS policies."),
+}
+
+
 def router() -> APIRouter:
     """Every ``/api/v1`` route."""
     api = APIRouter(prefix=PREFIX, responses=COMMON_ERRORS)
     api.include_router(v1_account.router)
-    api.include_router(v1_domains.router, responses={**DOMAIN_ERRORS, **CHECK_ERRORS})
+    api.include_router(
+        v1_domains.router, responses={**DOMAIN_ERRORS, **CHECK_ERRORS, 503: HOSTING_ERRORS[503]}
+    )
     api.include_router(v1_checks.router, responses=CHECK_ERRORS)
+    api.include_router(v1_hosting.router, responses={**HOSTING_ERRORS, **CHECK_ERRORS})
     return api
 
 

@@ -56,7 +56,8 @@ async def get_domain(domain_id: Id, user: ApiUser, app: Services) -> DomainOut:
 
 @router.delete("/{domain_id}", status_code=204, summary="Remove a domain")
 async def remove_domain(domain_id: Id, user: ApiUser, app: Services) -> Response:
-    await app.domains.remove(user, domain_id)
+    """Remove a domain from the account (409 while MailShield still hosts its policy)."""
+    await app.hosting.remove_domain(user, domain_id)
     return Response(status_code=204)
 
 

@@ -139,6 +139,67 @@ def line_chart(
     return Markup(svg)  # noqa: S704 - every piece of text above is escaped
 
 
+def _nice_max(value: float) -> float:
+    """A round axis maximum at or above ``value`` (1, 2, 5 × a power of ten)."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** len(str(int(value))) / 10
+    for step in (1, 2, 5, 10):
+        if value <= step * magnitude:
+            return float(step * magnitude)
+    return float(10 * magnitude)
+
+
+def bar_chart(
+    labels: Sequence[str],
+    stacks: Sequence[tuple[float, ...]],
+    *,
+    title: str,
+    series: Sequence[str],
+) -> Markup:
+    """Stacked bars, one per label; ``series`` names the parts of each stack, bottom first.
+
+    Parts get the classes ``chart-bar chart-bar-<n>`` (0 = bottom) for the stylesheet to colour.
+    """
+    if not labels:
+        return Markup("")
+    y_max = _nice_max(max((sum(stack) for stack in stacks), default=0.0))
+    count = len(labels)
+    slot = (WIDTH - LEFT - RIGHT) / count
+    width = max(2.0, slot * 0.7)
+    bars, words = [], []
+    for index, (label, stack) in enumerate(zip(labels, stacks, strict=True)):
+        x = LEFT + slot * index + (slot - width) / 2
+        base = 0.0
+        parts = ", ".join(f"{_num(v)} {name}" for name, v in zip(series, stack, strict=True))
+        words.append(f"{label}: {parts}")
+        for part, value in enumerate(stack):
+            if value <= 0:
+                continue
+            top, bottom = _y(base + value, y_max), _y(base, y_max)
+            bars.append(
+                f'<rect class="chart-bar chart-bar-{part}" x="{_num(x)}" y="{_num(top)}" '
+                f'width="{_num(width)}" height="{_num(bottom - top)}">'
+                f"<title>{escape(label)}: {_num(value)} {escape(series[part])}</title></rect>"
+            )
+            base += value
+    points = [Point(label, 0) for label in labels]
+    body = [
+        f"<title>{escape(title)}</title>",
+        f"<desc>{escape('; '.join(words))}</desc>",
+        *_grid(y_max, (0, y_max / 2, y_max), ()),
+        *bars,
+        *_x_labels(points),
+    ]
+    svg = (
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">'
+        + "".join(body)
+        + "</svg>"
+    )
+    return Markup(svg)  # noqa: S704 - every piece of text above is escaped
+
+
 SCORE_BANDS = (
     Band(90, 100, "A", "chart-band-good"),
     Band(70, 90, "B–C", "chart-band-fair"),

@@ -16,7 +16,7 @@ from mailshield.interfaces.web.security import checked_form, set_flash
 from mailshield.interfaces.web.session import SignedIn, app_services
 from mailshield.interfaces.web.templating import render
 from mailshield.services.account_domains import Domain, limit_message
-from mailshield.services.account_errors import AccountError, PlanLimitReached, Throttled
+from mailshield.services.account_errors import AccountError, Blocked, PlanLimitReached, Throttled
 from mailshield.services.domain_checks import CheckDeadlineExceeded
 from mailshield.storage.account_domains import CheckSummary
 
@@ -110,6 +110,8 @@ async def domain_page(request: Request, domain_id: int, user: SignedIn) -> Respo
         checks=checks,
         trend=_trend(domain.id, checks),
         policy_host=app.settings.policy_host,
+        hosting=await app.hosting.status(user, domain.id),
+        hosting_available=app.hosting.available,
     )
 
 
@@ -141,8 +143,12 @@ async def check_now(request: Request, domain_id: int, user: SignedIn) -> Respons
 async def remove(request: Request, domain_id: int, user: SignedIn) -> Response:
     await checked_form(request)
     app = app_services(request)
-    domain = await app.domains.get(user, _bounded(domain_id))
-    await app.domains.remove(user, domain.id)
+    try:
+        domain = await app.hosting.remove_domain(user, _bounded(domain_id))
+    except Blocked as exc:
+        response = _see_other(f"/domains/{domain_id}")
+        set_flash(request, response, exc.message, kind="warning")
+        return response
     response = _see_other("/domains")
     set_flash(request, response, f"{domain.name} is removed from your account.")
     return response

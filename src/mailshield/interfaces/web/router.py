@@ -7,7 +7,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from mailshield.interfaces.api.problems import PROBLEM_TYPES
-from mailshield.interfaces.web import account_pages, auth_pages, check_pages, domain_pages
+from mailshield.interfaces.web import (
+    account_pages,
+    auth_pages,
+    check_pages,
+    domain_pages,
+    hosting_pages,
+)
 from mailshield.interfaces.web.errors import error_page
 from mailshield.interfaces.web.security import browser_security
 from mailshield.interfaces.web.templating import render
@@ -38,6 +44,7 @@ def install_dashboard(app: FastAPI) -> None:
         auth_pages.router,
         domain_pages.router,
         account_pages.router,
+        hosting_pages.router,
         info,
     ):
         app.include_router(router)
