@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from mailshield.probes.dns import DnsClient, system_nameservers
@@ -19,10 +20,18 @@ def build_checker(settings: Settings, *, dkim_selectors: Sequence[str] = ()) -> 
     nameservers = settings.resolvers or system_nameservers()
     policy = AddressPolicy(allow_private=settings.allow_private)
     roots = load_trust_roots(settings.ca_bundle)
-    validating = _validating(settings, nameservers)
+    validating = [settings.dnssec_validation == "yes"]
+
+    async def detect() -> None:
+        """Ask the resolvers once, when the first check runs (never at start-up)."""
+        if settings.dnssec_validation == "auto":
+            timeout = min(settings.dns_timeout, 2.0)
+            validating[0] = await asyncio.to_thread(
+                resolver_validates, nameservers, timeout=timeout
+            )
 
     def probes() -> Probes:
-        dns = DnsClient(nameservers, timeout=settings.dns_timeout, validating=validating)
+        dns = DnsClient(nameservers, timeout=settings.dns_timeout, validating=validating[0])
         https = HttpsClient(dns, policy=policy, timeout=settings.check_timeout)
         smtp = SmtpClient(policy=policy, port=settings.smtp_port, timeout=settings.check_timeout)
         return Probes(dns, https, smtp if settings.smtp_probe else None)
@@ -32,10 +41,4 @@ def build_checker(settings: Settings, *, dkim_selectors: Sequence[str] = ()) -> 
         dkim_selectors=tuple(dkim_selectors),
         private_ok=settings.allow_private,
     )
-    return Checker(probes, roots, options)
-
-
-def _validating(settings: Settings, nameservers: Sequence[str]) -> bool:
-    if settings.dnssec_validation == "auto":
-        return resolver_validates(nameservers, timeout=min(settings.dns_timeout, 2.0))
-    return settings.dnssec_validation == "yes"
+    return Checker(probes, roots, options, prepare=detect)

@@ -62,10 +62,23 @@ class Checker:
     roots: TrustRoots
     options: CheckOptions = field(default_factory=CheckOptions)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    prepare: Callable[[], Awaitable[None]] | None = None  # awaited once, before the first check
+    _prepared: asyncio.Lock | None = field(default=None, init=False, repr=False)
 
     async def check(self, domain: str) -> Report:
         """The full report for ``domain`` (an A-label name, already validated)."""
+        await self._prepare_once()
         return await _DomainCheck(self.probes(), self.roots, self.options, self.clock()).run(domain)
+
+    async def _prepare_once(self) -> None:
+        if self.prepare is None:
+            return
+        if self._prepared is None:
+            self._prepared = asyncio.Lock()
+        async with self._prepared:
+            if self.prepare is not None:
+                await self.prepare()
+                self.prepare = None
 
 
 @dataclass(slots=True)

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "http://127.0.0.1:8080", description="URL users reach the dashboard at."
     )
+    embedded_worker: bool = Field(
+        True,
+        description="Run the periodic jobs inside `serve` (off when `mailshield worker` runs).",
+    )
 
     resolvers: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -17,6 +17,7 @@ from mailshield.interfaces.cli import (
     receivers,
     reports,
     serve,
+    worker,
 )
 
 
@@ -45,6 +46,7 @@ cli.add_command(reports.reports)
 cli.add_command(receivers.smtp_receiver)
 cli.add_command(receivers.imap_poll)
 cli.add_command(policy_server.policy_server)
+cli.add_command(worker.worker)
 
 
 def main() -> None:

@@ -6,14 +6,17 @@ that fixes it, unless ``auto_migrate`` is set, in which case pending migrations 
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import click
+import uvicorn
 
 from mailshield.interfaces.cli.context import settings_from
 from mailshield.interfaces.cli.db import run_with_database
 
 if TYPE_CHECKING:
+    from mailshield.services.settings import Settings
     from mailshield.storage.database import Database
     from mailshield.storage.migrate import SchemaStatus
 
@@ -43,8 +46,6 @@ async def ensure_schema(db: Database, *, auto_migrate: bool) -> SchemaStatus:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the web dashboard and JSON API."""
-    import uvicorn
-
     from mailshield.interfaces.api.app import create_app
 
     settings = settings_from(ctx, host=host, port=port)
@@ -52,4 +53,25 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         settings.effective_database_url,
         lambda db: ensure_schema(db, auto_migrate=settings.auto_migrate),
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info"
+    )
+    asyncio.run(_serve(uvicorn.Server(config), settings))
+
+
+async def _serve(server: uvicorn.Server, settings: Settings) -> None:
+    """The web server, with the periodic jobs beside it unless a separate worker runs them."""
+    if not settings.embedded_worker:
+        await server.serve()
+        return
+    from mailshield.interfaces.worker import build_scheduler
+    from mailshield.storage.database import Database
+
+    stop = asyncio.Event()
+    async with Database(settings.effective_database_url) as db:
+        jobs = asyncio.create_task(build_scheduler(settings, db).run_forever(stop))
+        try:
+            await server.serve()
+        finally:
+            stop.set()
+            await jobs
