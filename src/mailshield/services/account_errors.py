@@ -73,7 +73,7 @@ class OwnershipRequired(AccountError):
 
 
 class Blocked(AccountError):
-    """A rule refuses the change now; ``reasons`` lists the blockers, ``risk`` what forcing risks."""
+    """Refused now by a safety rule; ``reasons`` are the blockers, ``risk`` what forcing risks."""
 
     def __init__(self, message: str, reasons: tuple[str, ...] = (), risk: str = "") -> None:
         super().__init__(message)
