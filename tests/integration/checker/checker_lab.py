@@ -33,8 +33,8 @@ from mailshield.services.settings import Settings, load_settings
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 HTTPS_PORT = 443  # RFC 8461 §3.3: the policy is fetched from port 443, nowhere else
-DNS_TIMEOUT = 0.5  # seconds per DNS attempt: the lab answers at once unless a fault says not
-PROBE_TIMEOUT = 2.0  # seconds per SMTP/HTTPS probe: tarpits and slow hosts outlast it
+DNS_TIMEOUT = 2.0  # seconds per DNS attempt: ample for the lab on a busy machine
+PROBE_TIMEOUT = 5.0  # seconds per SMTP/HTTPS probe: tarpits and slow hosts outlast it
 TARPIT_DELAY = 120.0  # a tarpit greets long after any probe gave up
 
 

@@ -1,6 +1,7 @@
 """Fixtures for the checker's end-to-end tests: one lab and one report cache per test module.
 
-A module sets ``SCENARIO = "<file stem>"`` (and optionally ``DKIM_SELECTORS``).
+A module sets ``SCENARIO = "<file stem>"`` and optionally ``DKIM_SELECTORS`` and ``SETTINGS``
+(overrides, e.g. a shorter DNS timeout where DNS faults are the point).
 """
 
 from __future__ import annotations
@@ -24,4 +25,5 @@ def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="module")
 def reports(lab: Lab, request: pytest.FixtureRequest) -> Reports:
     """Reports of the module's lab domains, each checked once."""
-    return make_reports(lab, dkim_selectors=getattr(request.module, "DKIM_SELECTORS", ()))
+    selectors = getattr(request.module, "DKIM_SELECTORS", ())
+    return make_reports(lab, dkim_selectors=selectors, **getattr(request.module, "SETTINGS", {}))

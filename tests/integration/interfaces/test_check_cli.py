@@ -74,7 +74,7 @@ def lab_options(lab: Lab) -> list[str]:
     its zones are unsigned: insecure is the truth there)."""
     return [
         *("--resolver", lab.resolvers[0], "--ca-bundle", str(lab.ca_path), "--allow-private"),
-        *("--smtp-port", str(lab.ports.smtp), "--timeout", "2", "--dnssec-validation", "yes"),
+        *("--smtp-port", str(lab.ports.smtp), "--timeout", "5", "--dnssec-validation", "yes"),
     ]
 
 
@@ -281,7 +281,7 @@ def test_without_allow_private_the_canary_hears_nothing(canary_lab: Lab) -> None
             CANARY_DOMAIN,
             "--json",
             *("--resolver", canary_lab.resolvers[0], "--ca-bundle", str(canary_lab.ca_path)),
-            *("--smtp-port", str(smtp_port), "--timeout", "2"),
+            *("--smtp-port", str(smtp_port), "--timeout", "5"),
         )
         assert canary.connections() == 0
     assert done.returncode in (1, 3), done.stderr
