@@ -74,6 +74,13 @@ async def test_valid_shape_is_not_reported(reports: Reports, domain: str) -> Non
     assert [f.code for f in with_code(report, "mta_sts.ok")] == ["mta_sts.ok"]
 
 
+async def test_split_sender_records_are_joined(reports: Reports) -> None:
+    """SPF and DMARC records split into several strings, beside an unrelated TXT, are valid."""
+    report = await reports("split.test")
+    assert problems(report, "spf") == []
+    assert problems(report, "dmarc") == []
+
+
 # -- the fixes are the exact thing to publish ----------------------------------------------------
 
 
