@@ -209,9 +209,7 @@ class PolicyServer:
         hello = await _peek_hello(conn)
         context = await self.contexts.context_for(hello.name) if hello.name else None
         if hello.name is None or context is None:
-            if hello.status is not HelloStatus.NOT_TLS:
-                with contextlib.suppress(OSError):
-                    conn.send(UNRECOGNIZED_NAME_ALERT)
+            _refuse(conn, alert=hello.status is not HelloStatus.NOT_TLS)
             return None
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
@@ -252,6 +250,16 @@ class PolicyServer:
             log.debug("HTTP connection ended: %r", exc)
         finally:
             transport.abort()
+
+
+def _refuse(conn: socket.socket, *, alert: bool) -> None:
+    """End a connection before TLS: read what was peeked (closing a socket with unread data
+    sends a reset, which could destroy the alert in flight), send the alert, then a clean FIN."""
+    with contextlib.suppress(OSError):
+        conn.recv(_PEEK_SIZE)
+        if alert:
+            conn.send(UNRECOGNIZED_NAME_ALERT)
+        conn.shutdown(socket.SHUT_WR)
 
 
 class _Handler(Protocol):

@@ -8,6 +8,7 @@
 - a request that carries a body is answered and the connection closed: nothing here reads one.
 
 Each response goes out in one write (head and body together), and nothing is ever redirected.
+A request on HTTP/1.0 or with ``Connection: close`` ends the connection after its response.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import h11
 from mailshield.interfaces.policy_server_routes import Reply, Request
 
 _READ_SIZE = 16 * 1024
-SERVER_HEADER = ("server", "MailShield")
+SERVER_HEADER = "server: MailShield"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +44,27 @@ Router = Callable[[Request], Awaitable[Reply]]
 @dataclass(slots=True)
 class _Incoming:
     request: Request
-    complete: bool  # the request had no body, so the connection may be reused
+    reusable: bool  # no body, HTTP/1.1, no "Connection: close": the connection may carry more
+    leftover: bytes  # bytes received after this request (a pipelined next request)
 
 
 async def serve_connection(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, route: Router, limits: Limits
 ) -> None:
-    """Answer requests until the client leaves, stalls, errs, or the request budget is spent."""
-    connection = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
+    """Answer requests until the client leaves, stalls, errs, or the request budget is spent.
+
+    h11 parses each request head; responses are rendered here (they are small and fixed in
+    shape, and h11's per-header validation was a large share of the server's CPU per request).
+    """
+    leftover = b""
     for served in range(limits.max_requests):
+        connection = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_header_bytes)
+        if leftover:  # (h11 reads empty data as the end of the stream)
+            connection.receive_data(leftover)
         try:
             incoming = await _next_request(connection, reader, limits, first=served == 0)
         except h11.RemoteProtocolError as exc:
-            writer.write(_error_bytes(connection, exc.error_status_hint))
+            writer.write(render(Reply(exc.error_status_hint, _error_body(exc)), keep=False))
             await writer.drain()
             return
         except TimeoutError:
@@ -63,12 +72,13 @@ async def serve_connection(
         if incoming is None:
             return
         reply = await route(incoming.request)
-        keep = incoming.complete and served + 1 < limits.max_requests
-        writer.write(_reply_bytes(connection, reply, incoming.request.method, keep=keep))
+        keep = incoming.reusable and served + 1 < limits.max_requests
+        head_only = incoming.request.method == "HEAD"
+        writer.write(render(reply, keep=keep, head_only=head_only))
         await writer.drain()
-        if not keep or connection.our_state is not h11.DONE:
+        if not keep:
             return
-        connection.start_next_cycle()
+        leftover = incoming.leftover
 
 
 async def _next_request(
@@ -76,8 +86,8 @@ async def _next_request(
 ) -> _Incoming | None:
     """The next request head; ``None`` when the client closed. Raises TimeoutError on a stall."""
     loop = asyncio.get_running_loop()
-    started = first
-    async with asyncio.timeout(limits.header_timeout if first else limits.idle_timeout) as timer:
+    started = first or bool(connection.trailing_data[0])
+    async with asyncio.timeout(limits.header_timeout if started else limits.idle_timeout) as timer:
         while True:
             event = connection.next_event()
             if event is h11.NEED_DATA:
@@ -89,10 +99,18 @@ async def _next_request(
             elif isinstance(event, h11.Request):
                 if _head_size(event) > limits.max_header_bytes:
                     raise h11.RemoteProtocolError("request head too large", 431)
-                ended = isinstance(connection.next_event(), h11.EndOfMessage)
-                return _Incoming(_request(event), ended)
+                return _incoming(connection, event)
             else:
                 return None
+
+
+def _incoming(connection: h11.Connection, event: h11.Request) -> _Incoming:
+    ended = isinstance(connection.next_event(), h11.EndOfMessage)
+    closing = any(
+        key == b"connection" and b"close" in value.lower() for key, value in event.headers
+    )
+    reusable = ended and event.http_version == b"1.1" and not closing
+    return _Incoming(_request(event), reusable, connection.trailing_data[0])
 
 
 def _head_size(event: h11.Request) -> int:
@@ -110,20 +128,27 @@ def _request(event: h11.Request) -> Request:
     )
 
 
-def _reply_bytes(connection: h11.Connection, reply: Reply, method: str, *, keep: bool) -> bytes:
-    headers = [*reply.headers, ("content-length", str(len(reply.body))), SERVER_HEADER]
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    431: "Request Header Fields Too Large",
+}
+
+
+def render(reply: Reply, *, keep: bool, head_only: bool = False) -> bytes:
+    """The response on the wire (RFC 9112 §4, §6.3): Content-Length always, body unless HEAD."""
+    reason = _REASONS.get(reply.status, "")
+    lines = [f"HTTP/1.1 {reply.status} {reason}"]
+    lines += [f"{name}: {value}" for name, value in reply.headers]
+    lines += [f"content-length: {len(reply.body)}", SERVER_HEADER]
     if not keep:
-        headers.append(("connection", "close"))
-    out = connection.send(h11.Response(status_code=reply.status, headers=headers)) or b""
-    if method != "HEAD" and reply.body:
-        out += connection.send(h11.Data(data=reply.body)) or b""
-    return out + (connection.send(h11.EndOfMessage()) or b"")
+        lines.append("connection: close")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return head if head_only else head + reply.body
 
 
-def _error_bytes(connection: h11.Connection, status: int) -> bytes:
-    """A 400/431 for a request h11 could not accept, when a response may still be sent."""
-    if connection.our_state not in {h11.IDLE, h11.SEND_RESPONSE}:
-        return b""
-    body = f"{status} bad request\n".encode()
-    reply = Reply(status, body)
-    return _reply_bytes(connection, reply, "GET", keep=False)
+def _error_body(exc: h11.RemoteProtocolError) -> bytes:
+    reason = _REASONS.get(exc.error_status_hint, "bad request").lower()
+    return f"{exc.error_status_hint} {reason}\n".encode()

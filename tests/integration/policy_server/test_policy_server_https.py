@@ -13,6 +13,7 @@ from tests.integration.policy_server.client import (
     peer_certificate_serial,
     read_response,
     request_bytes,
+    until_closed,
 )
 from tests.integration.policy_server.conftest import (
     POLICY_A,
@@ -226,3 +227,41 @@ async def test_storage_failure_during_handshake_closes_only_that_connection(
             with pytest.raises((ssl.SSLError, ConnectionError)):
                 await fetch(server.https_port, sni=A, cafile=cafile)
     assert "database unreachable" in caplog.text
+
+
+async def test_pipelined_requests_are_answered_in_order(server: PolicyServer, cafile: Path) -> None:
+    """Two requests sent in one write get two answers, in order, on the same connection."""
+    reader, writer = await open_tls(server.https_port, A, cafile)
+    try:
+        writer.write(
+            request_bytes("GET", "/.well-known/mta-sts.txt", A, [])
+            + request_bytes("GET", "/missing", A, [("Connection", "close")])
+        )
+        received = await until_closed(reader)
+        first, second = received.split(b"HTTP/1.1 ")[1:]
+        assert first.startswith(b"200 OK")
+        assert first.endswith(POLICY_A)
+        assert second.startswith(b"404 Not Found")
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    ("host", "extra"),
+    [
+        pytest.param(None, [], id="http-1.0"),
+        pytest.param(A, [("Connection", "close")], id="connection-close"),
+    ],
+)
+async def test_client_asking_to_close_gets_one_answer(
+    server: PolicyServer, cafile: Path, host: str | None, extra: list[tuple[str, str]]
+) -> None:
+    """HTTP/1.0 or ``Connection: close`` ends the connection after the response."""
+    reader, writer = await open_tls(server.https_port, A, cafile)
+    try:
+        writer.write(request_bytes("GET", "/.well-known/mta-sts.txt", host, extra))
+        response = await read_response(reader)
+        assert response.headers["connection"] == "close"
+        assert await until_closed(reader) == b""
+    finally:
+        writer.close()
