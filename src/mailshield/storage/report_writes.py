@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, case, insert, literal, select, update
+from sqlalchemy import JSON, Table, case, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -99,13 +99,23 @@ class _Bulk:
     async def _insert_reports(self, firsts: list[KeepReport]) -> dict[str, int]:
         """Insert the reports not stored yet; ``{dedupe key: id}`` of those inserted."""
         table = tlsrpt_reports
-        statement = (
-            _dialect_insert(self._c, table)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(table.c.id, table.c.dedupe_key)
-        )
-        rows = await self._c.execute(statement, [report_values(d) for d in firsts])
-        return {row.dedupe_key: int(row.id) for row in rows}
+        rows = [report_values(d) for d in firsts]
+        if self._c.dialect.name == "sqlite":
+            # The transaction holds SQLite's write lock (BEGIN IMMEDIATE), so the rows with an
+            # id above the largest before the insert are exactly the ones it added.
+            before = (await self._c.execute(select(func.max(table.c.id)))).scalar() or 0
+            await insert_many(
+                self._c, table, rows, on_conflict="ON CONFLICT (dedupe_key) DO NOTHING"
+            )
+            query = select(table.c.id, table.c.dedupe_key).where(table.c.id > before)
+        else:
+            statement = (
+                postgresql.insert(table)
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                .returning(table.c.id, table.c.dedupe_key)
+            )
+            return {r.dedupe_key: int(r.id) for r in await self._c.execute(statement, rows)}
+        return {r.dedupe_key: int(r.id) for r in await self._c.execute(query)}
 
     async def _insert_rows(
         self, groups: dict[str, list[_Entry]], inserted: dict[str, int]
@@ -138,7 +148,7 @@ class _Bulk:
 
 
 async def insert_many(
-    connection: AsyncConnection, table: Table, rows: list[dict[str, Any]]
+    connection: AsyncConnection, table: Table, rows: list[dict[str, Any]], on_conflict: str = ""
 ) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table``.
 
@@ -149,13 +159,14 @@ async def insert_many(
     if not rows:
         return
     if connection.dialect.name != "sqlite":
+        assert not on_conflict, "ON CONFLICT through the driver is for SQLite only"
         await connection.execute(insert(table), rows)
         return
     names = list(rows[0])
     # Names are the table's own columns (table.c[name] raises otherwise); values are bound.
     converters = [_sqlite_converter(table.c[name].type) for name in names]
     columns, marks = ", ".join(names), ", ".join("?" * len(names))
-    statement = f"INSERT INTO {table.name} ({columns}) VALUES ({marks})"  # noqa: S608
+    statement = f"INSERT INTO {table.name} ({columns}) VALUES ({marks}) {on_conflict}"  # noqa: S608
     values = [
         tuple(convert(row[name]) for convert, name in zip(converters, names, strict=True))
         for row in rows
