@@ -315,6 +315,8 @@ def _print_ready(
     example = "excellent.test" if "excellent.test" in summary["domains"] else summary["domains"][0]
     command = ["mailshield", "check", example, "--resolver", resolver]
     command += ["--ca-bundle", summary["ca"], "--allow-private"]
+    # The lab's zones are unsigned unless Unbound validates them: an answer without AD is insecure.
+    command += ["--dnssec-validation", "yes"]
     if summary["smtp_port"] not in (0, 25):
         command += ["--smtp-port", str(summary["smtp_port"])]
     click.echo(f"lab {scenario.name} is up: {len(summary['domains'])} domains")
