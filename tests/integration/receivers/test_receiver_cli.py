@@ -97,7 +97,7 @@ async def test_smtp_receiver_command_stores_mailed_reports(
     exchange = await deliver(smtp_process, sign(report_message(), dkim_key), root=lab_root)
     assert exchange.code == 250
     [raw] = await raw_rows(served)
-    assert (raw["channel"], raw["state"]) == ("smtp", "stored")
+    assert (raw["channel"], raw["state"]) == ("smtp", "stored"), raw
     assert raw["meta"]["dkim"]["result"] == "pass"
 
 
@@ -146,13 +146,14 @@ async def test_imap_poll_once_stores_and_moves(
         database_url, "imap-poll", "--once", "--json", **imap_settings(dovecot, lab_root)
     )
     assert code == 0, err
+    rows = await raw_rows(served)
     assert json.loads(out) == {
         "messages": 1,
         "verdicts": {"accepted": 1},
         "moved": {"Processed": 1},
         "stopped_early": False,
-    }
-    assert [row["channel"] for row in await raw_rows(served)] == ["imap"]
+    }, rows
+    assert [(row["channel"], row["state"]) for row in rows] == [("imap", "stored")]
     assert _count(dovecot, lab_root, "Processed") == 1
 
 

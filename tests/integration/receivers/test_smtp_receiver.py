@@ -45,7 +45,7 @@ async def test_signed_report_over_starttls_is_stored_once_with_dkim_and_tls_reco
         {"report_id": REPORT_ID, "copies": 1, "channels": SMTP_BIT}
     ]
     [raw] = await raw_rows(served)
-    assert (raw["channel"], raw["state"]) == ("smtp", "stored")
+    assert (raw["channel"], raw["state"]) == ("smtp", "stored"), raw
     meta = raw["meta"]
     assert meta["dkim"]["result"] == "pass"
     assert meta["dkim"]["domain"] == "sender.example"
