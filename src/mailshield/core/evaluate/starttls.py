@@ -25,8 +25,8 @@ _UNREACHABLE_REASONS = {
     ConnectOutcome.BLOCKED: "the address is not public; probing it is not allowed",
     ConnectOutcome.NO_ADDRESS: "the host has no address",
     ConnectOutcome.DNS_FAILED: "its address could not be resolved",
-    ConnectOutcome.REFUSED: "the connection was refused (port 25 closed or filtered)",
-    ConnectOutcome.TIMEOUT: "no answer in time (port 25 may be filtered on this network)",
+    ConnectOutcome.REFUSED: "the connection to port {port} was refused",
+    ConnectOutcome.TIMEOUT: "no answer in time (port {port} may be filtered on this network)",
 }
 
 _CERT_CODES: dict[CertProblem, FindingSpec] = {
@@ -84,7 +84,7 @@ def _unreachable_reason(probe: SmtpProbe) -> str | None:
     if probe.banner_code is not None and probe.banner_code >= 400:
         return f"the server greeted with {probe.banner_code} ({probe.banner[:120]})"
     if probe.outcome in _UNREACHABLE_REASONS:
-        return _UNREACHABLE_REASONS[probe.outcome]
+        return _UNREACHABLE_REASONS[probe.outcome].format(port=probe.port)
     if probe.starttls_offered is None:
         return probe.error or "the conversation ended before EHLO completed"
     return None
