@@ -4,6 +4,7 @@ servers without MOVE. Storage on SQLite."""
 
 from __future__ import annotations
 
+import asyncio
 import imaplib
 import itertools
 import ssl
@@ -29,11 +30,13 @@ from mailshield.interfaces.receivers.imap import (
     ImapMailbox,
     poll_once,
 )
+from mailshield.interfaces.receivers.wiring import run_imap_poll
 from mailshield.lab.ca import LabCA
 from mailshield.lab.dovecot import Dovecot, MailUser
 from mailshield.lab.endpoint import free_port, loopback
-from mailshield.services.imap_poll import ImapPoller, PollFolders
+from mailshield.services.imap_poll import ImapPoller, PollFolders, PollSummary
 from mailshield.services.report_mail import MailIntake
+from mailshield.services.settings import load_settings
 from mailshield.storage import Database
 
 pytestmark = pytest.mark.lab
@@ -287,3 +290,34 @@ async def test_untrusted_server_certificate_is_refused(
     untrusting = ImapAccount(account.host, account.port, account.user, account.password, other)
     with pytest.raises(ImapError, match="cannot connect"):
         await poll_once(untrusting, poller)
+
+
+async def test_polling_loop_from_settings_runs_until_stopped(
+    account: ImapAccount, served: Database, database_url: str
+) -> None:
+    """Without ``--once`` the poller built from the ``imap_*`` settings polls, reports each poll
+    and ends when told to stop (between polls, without waiting out the interval)."""
+    append(account, report_message())
+    settings = load_settings(
+        database_url=database_url,
+        imap_host=account.host,
+        imap_port=account.port,
+        imap_user=account.user,
+        imap_password=account.password,
+        imap_ca_bundle=account.ca_bundle,
+        resolvers=["127.0.14.53:9"],  # DKIM lookups fail fast; the message is unsigned anyway
+        dns_timeout=0.5,
+    )
+    stop = asyncio.Event()
+    results: list[object] = []
+
+    def polled(result: object) -> None:
+        results.append(result)
+        stop.set()
+
+    ok = await run_imap_poll(settings, once=False, interval=3600, stop=stop, on_poll=polled)
+    assert ok
+    [summary] = results
+    assert isinstance(summary, PollSummary)
+    assert summary.moved == {"Processed": 1}
+    assert len(await stored_reports(served)) == 1
