@@ -102,6 +102,7 @@ class ReportHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        """250 for a report mailbox, 550 5.1.1 for any other recipient (RFC 5321 §3.3)."""
         if not self._mailboxes.accepts(address):
             return "550 5.1.1 No such report mailbox here"
         envelope.rcpt_tos.append(address)
@@ -109,6 +110,7 @@ class ReportHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        """The reply for the received message, given only once its fate is committed."""
         try:
             raw = envelope.original_content or b""
             peer = _peer(session)
@@ -134,6 +136,7 @@ class _ReportSMTP(SMTP):
         sessions.add(self)
 
     def connection_lost(self, error: Exception | None) -> None:
+        """Forget the session, then let aiosmtpd end it (which cancels its handler task)."""
         self._registry.discard(self)
         super().connection_lost(error)
 
