@@ -5,7 +5,8 @@
 - between keep-alive requests the client may stay silent for ``idle_timeout``;
 - one connection serves at most ``max_requests`` requests, the last one marked
   ``Connection: close`` (RFC 9112 §9.6);
-- a request that carries a body is answered and the connection closed: nothing here reads one.
+- a request that carries a body is answered and the connection closed: nothing here reads one;
+- a route that fails (storage unreachable) gives 503 and ends the connection.
 
 Each response goes out in one write (head and body together), and nothing is ever redirected.
 A request on HTTP/1.0 or with ``Connection: close`` ends the connection after its response.
@@ -14,12 +15,15 @@ A request on HTTP/1.0 or with ``Connection: close`` ends the connection after it
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import h11
 
 from mailshield.interfaces.policy_server_routes import Reply, Request
+
+log = logging.getLogger(__name__)
 
 _READ_SIZE = 16 * 1024
 SERVER_HEADER = "server: MailShield"
@@ -39,6 +43,7 @@ class Limits:
 
 
 Router = Callable[[Request], Awaitable[Reply]]
+UNAVAILABLE = Reply(503, b"503 service unavailable\n")
 
 
 @dataclass(slots=True)
@@ -71,7 +76,13 @@ async def serve_connection(
             return
         if incoming is None:
             return
-        reply = await route(incoming.request)
+        try:
+            reply = await route(incoming.request)
+        except Exception:  # e.g. storage unreachable: say so, and do not reuse the connection
+            log.exception(
+                "answering %s %s failed", incoming.request.method, incoming.request.target
+            )
+            reply, incoming.reusable = UNAVAILABLE, False
         keep = incoming.reusable and served + 1 < limits.max_requests
         head_only = incoming.request.method == "HEAD"
         writer.write(render(reply, keep=keep, head_only=head_only))
@@ -130,6 +141,7 @@ def _request(event: h11.Request) -> Request:
 
 _REASONS = {
     200: "OK",
+    503: "Service Unavailable",
     400: "Bad Request",
     404: "Not Found",
     405: "Method Not Allowed",

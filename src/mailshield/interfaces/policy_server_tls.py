@@ -108,8 +108,14 @@ class CertificateContexts:
         if pending is None:  # one load per name at a time, however many handshakes wait on it
             pending = asyncio.ensure_future(self._load(name))
             self._loading[name] = pending
-            pending.add_done_callback(lambda _: self._loading.pop(name, None))
+            pending.add_done_callback(self._loaded)
         return await asyncio.shield(pending)
+
+    def _loaded(self, future: asyncio.Future[ssl.SSLContext | None]) -> None:
+        """Forget a finished load; its error is for the waiters (if all left, it is dropped)."""
+        self._loading = {n: f for n, f in self._loading.items() if f is not future}
+        if not future.cancelled():
+            future.exception()  # marks it retrieved, so asyncio does not log it a second time
 
     async def _load(self, name: str) -> ssl.SSLContext | None:
         stored = await self._source.certificate(name)

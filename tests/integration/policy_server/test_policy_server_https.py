@@ -265,3 +265,28 @@ async def test_client_asking_to_close_gets_one_answer(
         assert await until_closed(reader) == b""
     finally:
         writer.close()
+
+
+class FailingPolicies:
+    """A policy source whose storage is unreachable."""
+
+    async def policy_for(self, host: str) -> bytes | None:
+        raise RuntimeError("database unreachable")
+
+
+async def test_policy_source_failure_gives_503(
+    store: CertificateStore, hosting: FakeHosting, cafile: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When policies cannot be read the answer is 503 and the connection is closed."""
+    server = make_server(store, hosting)
+    server._policies = FailingPolicies()
+    async with server:
+        reader, writer = await open_tls(server.https_port, A, cafile)
+        try:
+            writer.write(request_bytes("GET", "/.well-known/mta-sts.txt", A, []))
+            response = await read_response(reader)
+            assert (response.status, response.headers["connection"]) == (503, "close")
+            assert await until_closed(reader) == b""
+        finally:
+            writer.close()
+    assert "database unreachable" in caplog.text
