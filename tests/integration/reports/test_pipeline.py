@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from mailshield.services.ingest import Arrival, Channel, Disposition, ReportIntake
+from mailshield.services.ingest import (
+    Arrival,
+    Channel,
+    Disposition,
+    IngestOptions,
+    ReportIntake,
+)
+from mailshield.storage.report_queries import DomainsTable
 from mailshield.storage.report_tables import tlsrpt_failures, tlsrpt_policies, tlsrpt_raw
 from mailshield.storage.reports import unpack
 
@@ -166,3 +173,19 @@ async def test_raw_bytes_are_kept_compressed(intake: ReportIntake) -> None:
     assert row.encoding == "gzip"
     assert len(row.payload) < len(plain)
     assert unpack(row.encoding, row.payload) == plain
+
+
+async def test_copies_from_separate_writers_are_stored_once(intake: ReportIntake) -> None:
+    """Two receivers (separate writers and transactions) racing with the same report: one row."""
+    other = ReportIntake(intake.store, DomainsTable(intake.store.database), IngestOptions())
+    data = (CORPUS / "google.json").read_bytes()
+    try:
+        outcomes = await asyncio.gather(
+            *(pipeline.submit_report(data, HTTPS) for _ in range(5) for pipeline in (intake, other))
+        )
+    finally:
+        await other.aclose()
+    assert sorted(o.disposition.value for o in outcomes) == ["duplicate"] * 9 + ["stored"]
+    stored = await intake.store.find("Google Inc.", "2024-09-03T00:00:00Z_example.org")
+    assert stored is not None
+    assert stored.copies == 10
