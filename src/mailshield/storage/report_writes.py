@@ -82,10 +82,14 @@ class _Bulk:
         groups: dict[str, list[_Entry]] = {}
         for index, decision in entries:
             groups.setdefault(dedupe_hash(decision.report.dedupe_key), []).append((index, decision))
-        inserted = await self._insert_reports([group[0][1] for group in groups.values()])
+        # Keys in one order for every writer: two PostgreSQL transactions inserting the same
+        # reports then wait on each other in turn instead of deadlocking.
+        keys = sorted(groups)
+        inserted = await self._insert_reports([groups[key][0][1] for key in keys])
         raw_ids = await self._insert_rows(groups, inserted)
         out: dict[int, Written] = {}
-        for key, group in groups.items():
+        for key in keys:
+            group = groups[key]
             copies = group[1:] if key in inserted else group
             if key in inserted:
                 first = group[0][0]
