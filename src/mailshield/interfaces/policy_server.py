@@ -7,6 +7,8 @@ One process serves every hosted domain (RFC 8461 §3.3; reference §2.7):
   first use (:mod:`.policy_server_tls`) and the handshake runs with it. A name with no
   certificate gets an ``unrecognized_name`` alert, never another tenant's certificate. Requests
   are answered by :func:`.policy_server_routes.policy_reply`: Host must equal the TLS name.
+  A CA validating TLS-ALPN-01 (only ``acme-tls/1`` offered) gets the validation certificate
+  (:mod:`.policy_server_alpn`) and the connection ends with the handshake.
 - **HTTP** (``http_port``): ACME HTTP-01 key authorizations from storage (any replica answers any
   challenge) and ``/tls/ask`` for Caddy; 404 for everything else.
 - **Proxy** (``proxy_port``, off by default, loopback): policies over plain HTTP chosen by Host,
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol
 
+from mailshield.interfaces.policy_server_alpn import ACME_TLS_ALPN, validation_context
 from mailshield.interfaces.policy_server_hello import Hello, HelloStatus, read_client_hello
 from mailshield.interfaces.policy_server_http import Limits, Router, serve_connection
 from mailshield.interfaces.policy_server_listen import Listener, bind
@@ -53,9 +56,10 @@ _PEER_ERRORS = (ConnectionError, ssl.SSLError, TimeoutError, OSError, asyncio.In
 
 
 class CertificateStorage(CertificateSource, Protocol):
-    """Certificates plus HTTP-01 tokens (the storage ``CertificateStore``)."""
+    """Certificates plus ACME key authorizations (the storage ``CertificateStore``)."""
 
     async def challenge(self, token: str, now: dt.datetime) -> str | None: ...
+    async def challenge_for_name(self, name: str, now: dt.datetime) -> str | None: ...
 
 
 class AskNames(Protocol):
@@ -191,6 +195,9 @@ class PolicyServer:
         except _PEER_ERRORS as exc:
             log.debug("TLS handshake ended: %r", exc)
             return
+        if writer.get_extra_info("ssl_object").selected_alpn_protocol() == ACME_TLS_ALPN:
+            writer.transport.abort()  # RFC 8737 §3: the handshake was the whole answer
+            return
         try:
 
             async def route(request: Request) -> Reply:
@@ -207,7 +214,7 @@ class PolicyServer:
     ) -> tuple[str, asyncio.StreamReader, asyncio.StreamWriter] | None:
         """Peek the server name, find its context, run the TLS handshake with it."""
         hello = await _peek_hello(conn)
-        context = await self.contexts.context_for(hello.name) if hello.name else None
+        context = await self._context_for(hello) if hello.name else None
         if hello.name is None or context is None:
             _refuse(conn, alert=hello.status is not HelloStatus.NOT_TLS)
             return None
@@ -216,6 +223,18 @@ class PolicyServer:
         protocol = asyncio.StreamReaderProtocol(reader)
         transport, _ = await loop.connect_accepted_socket(lambda: protocol, sock=conn, ssl=context)
         return hello.name, reader, asyncio.StreamWriter(transport, protocol, reader, loop)
+
+    async def _context_for(self, hello: Hello) -> ssl.SSLContext | None:
+        """The name's certificate, or for a TLS-ALPN-01 validation (an ACME CA offering only
+        ``acme-tls/1``, RFC 8737 §3) the validation certificate built from storage."""
+        assert hello.name is not None
+        if hello.alpn != (ACME_TLS_ALPN,):
+            return await self.contexts.context_for(hello.name)
+        now = dt.datetime.now(dt.UTC)
+        authorization = await self._storage.challenge_for_name(hello.name, now)
+        if authorization is None:
+            return None
+        return await asyncio.to_thread(validation_context, hello.name, authorization)
 
     # -- HTTP -----------------------------------------------------------------------------------
 

@@ -12,8 +12,9 @@ Grammar (RFC 8446 §5.1 record layer, §4.1.2 ClientHello; RFC 6066 §3 server_n
     ClientHello  = legacy_version(2) random(32) session_id<0..32>
                    cipher_suites<2..2^16-2> compression_methods<1..2^8-1>
                    extensions<8..2^16-1>
-    Extension    = type(2) data<0..2^16-1>                                     ; server_name = 0
+    Extension    = type(2) data<0..2^16-1>                      ; server_name = 0, ALPN = 16
     ServerNameList = server_name_list<1..2^16-1> of name_type(1)=0 HostName<1..2^16-1>
+    ProtocolNameList = protocol_name_list<2..2^16-1> of ProtocolName<1..2^8-1>  ; RFC 7301 §3.1
 
 A HostName is ASCII (RFC 6066 §3: A-labels, no trailing dot); anything else counts as no name.
 """
@@ -27,6 +28,7 @@ RECORD_HEADER = 5
 HANDSHAKE = 22
 CLIENT_HELLO = 1
 SERVER_NAME = 0
+ALPN = 16
 HOST_NAME = 0
 MAX_RECORD = 2**14 + 256  # RFC 8446 §5.1 (plus the slack TLS 1.2 allowed for compression)
 MAX_HELLO = 64 * 1024  # a ClientHello larger than this is refused rather than buffered
@@ -43,10 +45,12 @@ class HelloStatus(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Hello:
-    """The verdict on a connection's first bytes; ``name`` is lower-case when present."""
+    """The verdict on a connection's first bytes; ``name`` is lower-case when present, ``alpn``
+    the protocols the client offers (RFC 7301), e.g. ``acme-tls/1`` from an ACME server."""
 
     status: HelloStatus
     name: str | None = None
+    alpn: tuple[str, ...] = ()
 
 
 INCOMPLETE = Hello(HelloStatus.INCOMPLETE)
@@ -64,10 +68,14 @@ def read_client_hello(data: bytes) -> Hello:
     if isinstance(message, Hello):
         return message
     try:
-        name = _server_name(_Reader(message))
+        name, alpn = _extensions(_Reader(message))
     except _Malformed:
         return NOT_TLS
-    return NO_NAME if name is None else Hello(HelloStatus.NAME, name)
+    return (
+        Hello(HelloStatus.NO_NAME, None, alpn)
+        if name is None
+        else Hello(HelloStatus.NAME, name, alpn)
+    )
 
 
 def _handshake_message(data: bytes) -> bytes | Hello:
@@ -119,19 +127,32 @@ class _Reader:
         return self.offset >= len(self.data)
 
 
-def _server_name(hello: _Reader) -> str | None:
+def _extensions(hello: _Reader) -> tuple[str | None, tuple[str, ...]]:
+    """The server name and the ALPN protocols from the ClientHello's extensions."""
     hello.take(2 + 32)  # legacy_version, random
     hello.vector(1)  # legacy_session_id
     hello.vector(2)  # cipher_suites
     hello.vector(1)  # legacy_compression_methods
+    name: str | None = None
+    alpn: tuple[str, ...] = ()
     if hello.done:
-        return None  # no extensions at all (pre-TLS 1.2 style hello)
+        return name, alpn  # no extensions at all (pre-TLS 1.2 style hello)
     extensions = hello.vector(2)
     while not extensions.done:
         kind, body = extensions.number(2), extensions.vector(2)
         if kind == SERVER_NAME:
-            return _host_name(body)
-    return None
+            name = _host_name(body)
+        elif kind == ALPN:
+            alpn = _protocols(body)
+    return name, alpn
+
+
+def _protocols(body: _Reader) -> tuple[str, ...]:
+    names = body.vector(2)
+    found = []
+    while not names.done:
+        found.append(names.vector(1).data.decode("ascii", "replace"))
+    return tuple(found)
 
 
 def _host_name(body: _Reader) -> str | None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from mailshield.interfaces.hosting_assembly import build_hosted_policies
 from mailshield.interfaces.policy_server import Limits, PolicyServer, PolicyServerConfig
 from mailshield.services.certificates import CertificateManager
-from mailshield.services.certificates_acme import AcmeIssuer
+from mailshield.services.certificates_acme import HTTP_01, AcmeIssuer
 from mailshield.services.issuance_snapshot import AllowedNames
 from mailshield.services.scheduler import Job, Scheduler
 from mailshield.services.settings import Settings
@@ -44,6 +44,7 @@ class RunOptions:
     proxy_port: int | None = None
     refresh_every: float = 30.0
     certificates_every: float = 300.0  # 0: never (a separate worker orders certificates)
+    acme_challenge: str = HTTP_01
     context_cache: int = 512
     reuse_port: bool = False
 
@@ -65,7 +66,13 @@ def server_config(settings: Settings, options: RunOptions) -> PolicyServerConfig
     )
 
 
-def certificate_job(settings: Settings, store: CertificateStore, db: Database, every: float) -> Job:
+def certificate_job(
+    settings: Settings,
+    store: CertificateStore,
+    db: Database,
+    every: float,
+    challenge: str = HTTP_01,
+) -> Job:
     """The periodic job that issues and renews certificates through ACME."""
     hosted = build_hosted_policies(db)
     issuer = AcmeIssuer(
@@ -73,6 +80,7 @@ def certificate_job(settings: Settings, store: CertificateStore, db: Database, e
         store,
         email=settings.acme_email,
         ca_bundle=settings.acme_ca_bundle,
+        challenge=challenge,
     )
     manager = CertificateManager(store, hosted, hosted, issuer)
     return Job(CERTIFICATE_JOB, dt.timedelta(seconds=every), manager.run_once)
@@ -94,7 +102,8 @@ async def run(
                 ready(server)
             tasks = []
             if options.certificates_every > 0:
-                job = certificate_job(settings, store, db, options.certificates_every)
+                every, challenge = options.certificates_every, options.acme_challenge
+                job = certificate_job(settings, store, db, every, challenge)
                 scheduler = Scheduler([job], JobLeases(db))
                 tasks.append(asyncio.create_task(scheduler.run_forever(stop)))
             await stop.wait()

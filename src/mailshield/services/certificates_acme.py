@@ -1,9 +1,11 @@
-"""One ACME order (RFC 8555) with certbot's ``acme`` library, answered by HTTP-01.
+"""One ACME order (RFC 8555) with certbot's ``acme`` library, answered by HTTP-01 or TLS-ALPN-01.
 
 :class:`AcmeIssuer` registers (or reuses) the account stored for the directory, creates a fresh
-P-256 key and CSR for the name, places the order (§7.4), publishes each HTTP-01 key
-authorization through a :class:`ChallengeBoard` before telling the CA to validate (§7.5.1,
-§8.3), polls, finalizes and downloads the chain. Tokens are withdrawn whatever the outcome.
+P-256 key and CSR for the name, places the order (§7.4), publishes each key authorization
+through a :class:`ChallengeBoard` before telling the CA to validate (§7.5.1), polls, finalizes
+and downloads the chain. Tokens are withdrawn whatever the outcome. HTTP-01 (§8.3) is answered
+on the policy server's port 80; TLS-ALPN-01 (RFC 8737; the library no longer models it, so its
+JSON is read here) on port 443 with a validation certificate the server builds.
 
 The ``acme`` library is synchronous (``requests``), so its calls run in worker threads; the
 board and the account storage stay on the event loop. Every way an order can fail is turned into
@@ -26,6 +28,7 @@ from acme import client as acme_client
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from josepy import b64
 from josepy.jwa import ES256
 from josepy.jwk import JWKEC
 
@@ -34,6 +37,9 @@ from mailshield.storage.certificates import AcmeAccount
 log = logging.getLogger(__name__)
 
 USER_AGENT = "mailshield"
+HTTP_01 = "http-01"  # RFC 8555 §8.3: answered on port 80 by any policy-server replica
+TLS_ALPN_01 = "tls-alpn-01"  # RFC 8737: answered on port 443 by any policy-server replica
+CHALLENGES = (HTTP_01, TLS_ALPN_01)
 ORDER_TIMEOUT = dt.timedelta(seconds=120)
 
 
@@ -95,8 +101,12 @@ class AcmeIssuer:
         email: str | None = None,
         ca_bundle: Path | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        challenge: str = HTTP_01,
     ) -> None:
+        if challenge not in CHALLENGES:
+            raise ValueError(f"challenge must be one of {', '.join(CHALLENGES)}, not {challenge!r}")
         self.directory_url = directory_url
+        self.challenge = challenge
         self._accounts = accounts
         self._email = email
         self._verify: bool | str = str(ca_bundle) if ca_bundle else True
@@ -115,7 +125,7 @@ class AcmeIssuer:
             csr = crypto_util.make_csr(key_pem, [name])
             order = await asyncio.to_thread(client.new_order, csr)
             self.orders_placed += 1
-            answers = await _publish(order, jwk, name, board, published)
+            answers = await _publish(order, jwk, name, self.challenge, board, published)
             for challenge, response in answers:
                 await asyncio.to_thread(client.answer_challenge, challenge, response)
             deadline = dt.datetime.now() + ORDER_TIMEOUT  # the library compares naive local times
@@ -181,25 +191,56 @@ async def _publish(
     order: messages.OrderResource,
     jwk: JWKEC,
     name: str,
+    kind: str,
     board: ChallengeBoard,
     published: list[str],
 ) -> list[tuple[messages.ChallengeBody, challenges.ChallengeResponse]]:
-    """Publish the HTTP-01 key authorization of every pending authorization (RFC 8555 §8.3)."""
+    """Publish the key authorization of every pending authorization's ``kind`` challenge."""
     answers = []
     for authorization in order.authorizations:
         if authorization.body.status == messages.STATUS_VALID:
             continue  # already validated (authorization reuse)
-        challenge = next(
-            (c for c in authorization.body.challenges if isinstance(c.chall, challenges.HTTP01)),
-            None,
-        )
-        if challenge is None:
-            raise IssuanceFailed(f"the CA offers no HTTP-01 challenge for {name}")
-        response, validation = challenge.response_and_validation(jwk)
-        await board.publish(challenge.chall.encode("token"), name, validation)
-        published.append(challenge.chall.encode("token"))
-        answers.append((challenge, response))
+        found = next((c for c in authorization.body.challenges if _challenge_kind(c) == kind), None)
+        if found is None:
+            raise IssuanceFailed(f"the CA offers no {kind} challenge for {name}")
+        token, key_authorization, response = _answer(found, jwk)
+        await board.publish(token, name, key_authorization)
+        published.append(token)
+        answers.append((found, response))
     return answers
+
+
+class _TlsAlpn01Response(challenges.KeyAuthorizationChallengeResponse):
+    """The response that asks the CA to validate TLS-ALPN-01 (RFC 8737 §3); posted as ``{}``
+    like HTTP-01's (the key authorization field is kept only so the payload is not empty,
+    which the library would send as a POST-as-GET)."""
+
+    typ = TLS_ALPN_01
+
+
+def _challenge_kind(challenge: messages.ChallengeBody) -> str | None:
+    """``http-01``, ``tls-alpn-01`` (unknown to the library, so read from its JSON), or None."""
+    chall = challenge.chall
+    if isinstance(chall, challenges.HTTP01):
+        return HTTP_01
+    if isinstance(chall, challenges.UnrecognizedChallenge):
+        kind = chall.jobj.get("type")
+        return kind if kind == TLS_ALPN_01 else None
+    return None
+
+
+def _answer(
+    challenge: messages.ChallengeBody, jwk: JWKEC
+) -> tuple[str, str, challenges.ChallengeResponse]:
+    """Token, key authorization (RFC 8555 §8.1) and the response to post for ``challenge``."""
+    chall = challenge.chall
+    if isinstance(chall, challenges.HTTP01):
+        response, validation = chall.response_and_validation(jwk)
+        return chall.encode("token"), validation, response
+    token = str(chall.jobj["token"])
+    thumbprint = b64.b64encode(jwk.thumbprint()).decode("ascii")
+    key_authorization = f"{token}.{thumbprint}"
+    return token, key_authorization, _TlsAlpn01Response(key_authorization=key_authorization)
 
 
 def _describe(exc: BaseException) -> str:

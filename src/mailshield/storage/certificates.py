@@ -8,7 +8,8 @@ stepping on each other is a single conditional statement here:
 - :meth:`CertificateStore.save_account` keeps the first account stored for a directory, so two
   replicas registering at once end up using the same one;
 - challenge tokens are stored before a challenge is answered, so whichever replica the CA's
-  validation request reaches can serve the key authorization (RFC 8555 §8.3).
+  validation request reaches can serve the key authorization (HTTP-01, RFC 8555 §8.3, by
+  token) or the validation certificate built from it (TLS-ALPN-01, RFC 8737, by name).
 
 Names are stored as lower-case A-labels without the trailing dot.
 """
@@ -258,6 +259,22 @@ class CertificateStore:
         """The key authorization published for ``token``, unless absent or expired."""
         query = select(acme_challenges.c.key_authorization).where(
             acme_challenges.c.token == token, acme_challenges.c.expires_at > now
+        )
+        async with self._db.connect() as connection:
+            value: str | None = (await connection.execute(query)).scalar_one_or_none()
+        return value
+
+    async def challenge_for_name(self, name: str, now: datetime) -> str | None:
+        """The key authorization published last for ``name`` and not yet expired.
+
+        TLS-ALPN-01 (RFC 8737 §3) is validated by name, not by token: the server builds its
+        validation certificate from this value.
+        """
+        query = (
+            select(acme_challenges.c.key_authorization)
+            .where(acme_challenges.c.name == domain_key(name), acme_challenges.c.expires_at > now)
+            .order_by(acme_challenges.c.expires_at.desc())
+            .limit(1)
         )
         async with self._db.connect() as connection:
             value: str | None = (await connection.execute(query)).scalar_one_or_none()

@@ -28,7 +28,7 @@ from mailshield.lab.endpoint import Endpoint, loopback
 from mailshield.lab.pebble import Pebble
 from mailshield.lab.zones import Zone, ZoneSet, parse_record
 from mailshield.services.certificates import CertificateManager, Clock, utc_now
-from mailshield.services.certificates_acme import AcmeIssuer
+from mailshield.services.certificates_acme import HTTP_01, TLS_ALPN_01, AcmeIssuer
 from mailshield.services.issuance_snapshot import AllowedNames
 from mailshield.storage import Database
 from mailshield.storage.certificates import CertificateStore
@@ -76,11 +76,16 @@ class World:
     database_url: str
 
     def manager(
-        self, store: CertificateStore | None = None, clock: Clock = utc_now
+        self,
+        store: CertificateStore | None = None,
+        clock: Clock = utc_now,
+        challenge: str = HTTP_01,
     ) -> tuple[CertificateManager, AcmeIssuer]:
         """A manager with its own ACME issuer trusting Pebble's API."""
         store = store or self.store
-        issuer = AcmeIssuer(self.pebble.directory_url, store, ca_bundle=self.pebble.ca_bundle)
+        issuer = AcmeIssuer(
+            self.pebble.directory_url, store, ca_bundle=self.pebble.ca_bundle, challenge=challenge
+        )
         manager = CertificateManager(store, self.hosting, self.hosting, issuer, clock=clock)
         return manager, issuer
 
@@ -125,6 +130,7 @@ async def world(tmp_path: Path, hosting: FakeHosting, pebble_workdir: Path) -> A
                 dns_server=Endpoint(*dns_server.address),
                 api=loopback(PEBBLE_HOST),
                 http01_port=server.http_port,
+                tlsalpn01_port=server.https_port,
                 workdir=pebble_workdir,
             )
             await asyncio.to_thread(pebble.start)
@@ -155,6 +161,19 @@ async def test_certificate_issued_over_http01_is_served(world: World) -> None:
     assert san.get_values_for_type(x509.DNSName) == [A]
     tomorrow = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     assert await world.store.purge_expired_challenges(tomorrow) == 0  # tokens were withdrawn
+
+
+async def test_certificate_issued_over_tls_alpn_01_is_served(world: World) -> None:
+    """Pebble validates TLS-ALPN-01 on the policy server's HTTPS port (RFC 8737)."""
+    for name in (B, DARK):
+        world.hosting.policies.pop(name)
+    manager, _issuer = world.manager(challenge=TLS_ALPN_01)
+    summary = await manager.run_once()
+    assert (summary.issued, summary.failed) == ([A], {})
+    await world.server.refresh()
+    response = await fetch(world.server.https_port, sni=A, cafile=world.roots, address=SERVER_HOST)
+    assert response.status == 200
+    assert world.server.contexts.built == 1  # validation contexts never enter the cache
 
 
 async def test_renewal_is_forced_by_time(world: World) -> None:

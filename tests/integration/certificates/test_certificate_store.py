@@ -153,3 +153,13 @@ async def test_challenges_are_removed_and_purged(store: CertificateStore) -> Non
     assert await store.challenge("t1", NOW) is None
     assert await store.challenge("t2", NOW) == "t2.x"
     await store.remove_challenges([])
+
+
+async def test_challenge_by_name_is_the_latest_unexpired(store: CertificateStore) -> None:
+    """TLS-ALPN-01 looks a name's key authorization up by name: the newest one still valid."""
+    name = "mta-sts.a.example"
+    await store.put_challenge("old", name, "old.x", NOW + 5 * MINUTE)
+    await store.put_challenge("new", name, "new.x", NOW + 9 * MINUTE)
+    await store.put_challenge("other", "mta-sts.b.example", "other.x", NOW + 20 * MINUTE)
+    assert await store.challenge_for_name("MTA-STS.A.example", NOW) == "new.x"
+    assert await store.challenge_for_name(name, NOW + 10 * MINUTE) is None

@@ -15,10 +15,12 @@ from mailshield.interfaces.policy_server_hello import (
 )
 
 
-def client_hello(server_name: str | None) -> bytes:
+def client_hello(server_name: str | None, alpn: tuple[str, ...] = ()) -> bytes:
     """The first flight of Python's TLS client for ``server_name`` (None: no SNI)."""
     context = ssl.create_default_context()
     context.check_hostname = server_name is not None
+    if alpn:
+        context.set_alpn_protocols(list(alpn))
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     tls = context.wrap_bio(incoming, outgoing, server_hostname=server_name)
     with pytest.raises(ssl.SSLWantReadError):
@@ -51,6 +53,12 @@ def split_into_records(hello: bytes, size: int) -> bytes:
 def test_server_name_is_read(data: bytes, expected: str) -> None:
     """A complete ClientHello yields its server_name (RFC 6066 §3), lower-cased."""
     assert read_client_hello(data) == Hello(HelloStatus.NAME, expected)
+
+
+def test_alpn_protocols_are_read() -> None:
+    """The protocols offered by ALPN (RFC 7301 §3.1) come with the name, in order."""
+    hello = read_client_hello(client_hello("mta-sts.a.example", ("acme-tls/1", "http/1.1")))
+    assert hello == Hello(HelloStatus.NAME, "mta-sts.a.example", ("acme-tls/1", "http/1.1"))
 
 
 def test_hello_without_sni_has_no_name() -> None:

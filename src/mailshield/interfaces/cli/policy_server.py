@@ -38,6 +38,13 @@ from mailshield.interfaces.cli.serve import ensure_schema
     help="Seconds between certificate issue/renew runs; 0 leaves them to a worker.",
 )
 @click.option(
+    "--acme-challenge",
+    type=click.Choice(["http-01", "tls-alpn-01"]),
+    default="http-01",
+    show_default=True,
+    help="ACME challenge: HTTP-01 on the HTTP port, or TLS-ALPN-01 on the HTTPS port.",
+)
+@click.option(
     "--refresh-every",
     type=click.FloatRange(min=1),
     default=30.0,
@@ -61,6 +68,7 @@ def policy_server(
     proxy_port: int | None,
     workers: int,
     certificates_every: float,
+    acme_challenge: str,
     refresh_every: float,
     context_cache: int,
 ) -> None:
@@ -80,6 +88,7 @@ def policy_server(
         proxy_port=proxy_port,
         refresh_every=refresh_every,
         certificates_every=certificates_every,
+        acme_challenge=acme_challenge,
         context_cache=context_cache,
     )
 
