@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import http.client
-import shutil
 import subprocess
 import threading
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from report_serve import report_json, running_serve
 from sqlalchemy import func, select
+from tests.support.lab import require_binary
 
 from mailshield.storage import Database
 from mailshield.storage.report_tables import tlsrpt_raw, tlsrpt_reports
@@ -24,9 +23,7 @@ ACKNOWLEDGED_BEFORE_KILL = 300
 
 def curl_post(url: str, body: Path, content_type: str) -> int:
     """POST ``body`` with curl; the HTTP status code it got."""
-    curl = shutil.which("curl")
-    if curl is None:
-        pytest.skip("curl is not installed")
+    curl = str(require_binary("curl"))
     result = subprocess.run(
         [
             curl, "-sS", "-o", "/dev/null", "-w", "%{http_code}",
