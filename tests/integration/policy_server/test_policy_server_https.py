@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ssl
 from pathlib import Path
@@ -290,3 +291,27 @@ async def test_policy_source_failure_gives_503(
         finally:
             writer.close()
     assert "database unreachable" in caplog.text
+
+
+async def test_acme_tls_hello_without_a_pending_challenge_is_refused(
+    server: PolicyServer, store: CertificateStore, cafile: Path
+) -> None:
+    """Offering only acme-tls/1 gets no certificate unless a key authorization is pending."""
+    context = ssl.create_default_context(cafile=str(cafile))
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["acme-tls/1"])
+    with pytest.raises(ssl.SSLError):
+        await asyncio.open_connection(
+            "127.0.0.1", server.https_port, ssl=context, server_hostname=A
+        )
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    await store.put_challenge("tok", A, "tok.print", expires)
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", server.https_port, ssl=context, server_hostname=A
+    )
+    try:
+        assert writer.get_extra_info("ssl_object").selected_alpn_protocol() == "acme-tls/1"
+        assert await until_closed(reader) == b""
+    finally:
+        writer.close()
