@@ -198,11 +198,11 @@ class PolicyServer:
         if writer.get_extra_info("ssl_object").selected_alpn_protocol() == ACME_TLS_ALPN:
             writer.transport.abort()  # RFC 8737 §3: the handshake was the whole answer
             return
+
+        async def route(request: Request) -> Reply:
+            return await policy_reply(request, name, self._policies)
+
         try:
-
-            async def route(request: Request) -> Reply:
-                return await policy_reply(request, name, self._policies)
-
             await serve_connection(reader, writer, route, limits)
         except _PEER_ERRORS as exc:
             log.debug("HTTPS connection ended: %r", exc)
