@@ -184,7 +184,11 @@ async def test_two_managers_on_one_database_order_once(
     release.set()
     summaries = await asyncio.gather(*runs)
     assert sorted(first.orders + second.orders) == [A, B]
-    assert sorted(summaries[0].busy + summaries[1].busy) == [A, B]
+    busy = summaries[0].busy + summaries[1].busy
+    # At least one replica met the other's lease; whether the second name was still leased when
+    # the first replica reached it depends on scheduling, so only the orders are exact.
+    assert busy
+    assert set(busy) <= {A, B}
     assert await first_store.versions() == {A: 1, B: 1}
 
 

@@ -1,14 +1,14 @@
-"""Fixtures for report tests: storage on SQLite and on PostgreSQL, an intake over it."""
+"""Fixtures for report tests: storage on SQLite and on PostgreSQL (the shared fixtures of
+``tests.support.databases``) serving the corpus domains, and an intake over it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert
-from tests.support.postgres import PostgresCluster, running_cluster
 
 from mailshield.services.ingest import IngestOptions, ReportIntake
 from mailshield.storage import Database
@@ -29,29 +29,6 @@ SERVED = (
 )
 
 
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PostgresCluster]:
-    """One throwaway PostgreSQL cluster for the report tests."""
-    with running_cluster() as cluster:
-        yield cluster
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a new, empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'data' / 'mailshield.db'}"
-        return
-    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-    with cluster.scratch_database() as url:
-        yield url
-
-
 async def add_domains(db: Database, names: tuple[str, ...]) -> None:
     """Register ``names`` as served domains of one operator account."""
     async with db.transaction() as connection:
@@ -67,12 +44,11 @@ async def add_domains(db: Database, names: tuple[str, ...]) -> None:
 
 
 @pytest.fixture
-async def migrated(database_url: str) -> AsyncIterator[Database]:
-    """A migrated database that serves the corpus's policy domains."""
-    async with Database(database_url) as db:
-        await upgrade(db)
-        await add_domains(db, SERVED)
-        yield db
+async def migrated(database: Database) -> Database:
+    """A migrated database (SQLite, then PostgreSQL) that serves the corpus's policy domains."""
+    await upgrade(database)
+    await add_domains(database, SERVED)
+    return database
 
 
 @pytest.fixture
