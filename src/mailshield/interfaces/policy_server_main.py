@@ -112,14 +112,20 @@ async def run(
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
+_STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+
+
 def run_in_process(settings: Settings, options: RunOptions, ready: Ready | None = None) -> None:
     """:func:`run` on a new event loop, stopped by SIGTERM or SIGINT."""
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in _STOP_SIGNALS:
             loop.add_signal_handler(signum, stop.set)
+        # A forked worker starts with the stop signals blocked (see run_workers): only now that
+        # they stop the loop cleanly may they arrive.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         await run(settings, options, stop, ready)
 
     asyncio.run(main())
@@ -139,6 +145,9 @@ def run_workers(settings: Settings, options: RunOptions, workers: int, ready: Re
         )
         for index in range(workers)
     ]
+    # Block the stop signals while forking, so neither this process nor a worker can be killed
+    # by one before its handler is in place; each side unblocks once it is.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     for process in processes:
         process.start()
 
@@ -147,8 +156,9 @@ def run_workers(settings: Settings, options: RunOptions, workers: int, ready: Re
             if process.pid is not None and process.is_alive():
                 os.kill(process.pid, signum)
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, forward)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     for process in processes:
         process.join()
-    return max((process.exitcode or 0) for process in processes)
+    return 0 if all(process.exitcode == 0 for process in processes) else 1
