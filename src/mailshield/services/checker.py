@@ -16,6 +16,7 @@ from typing import Any
 
 from mailshield.core.catalogue import general
 from mailshield.core.certs import CertVerdict, TrustRoots, judge_chain
+from mailshield.core.checks import CHECK_ORDER
 from mailshield.core.evaluate.dane import evaluate_dane
 from mailshield.core.evaluate.mx import MxLookup, MxSet, evaluate_mx, mx_set
 from mailshield.core.evaluate.starttls import evaluate_starttls
@@ -34,8 +35,6 @@ from mailshield.services.protocols.transport import lookup_mx, observe_transport
 from mailshield.services.transport_policy import authenticated_hosts
 
 log = logging.getLogger(__name__)
-
-CHECK_ORDER = ("mx", "mta_sts", "tls_rpt", "starttls", "dane", "spf", "dmarc", "dkim", "bimi")
 
 
 @dataclass(frozen=True, slots=True)

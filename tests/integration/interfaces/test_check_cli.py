@@ -23,10 +23,10 @@ from tests.integration.checker.checker_lab import HTTPS_PORT, running_lab, scena
 from tests.integration.checker.ssrf_canary import DOMAIN as CANARY_DOMAIN
 from tests.integration.checker.ssrf_canary import Canary, canary_world
 
-from mailshield.interfaces.cli.render import CHECK_TITLES, csv_header
+from mailshield.core.checks import CHECK_ORDER, CHECK_TITLES
+from mailshield.interfaces.cli.render import csv_header
 from mailshield.lab.endpoint import free_port
 from mailshield.lab.runner import Lab
-from mailshield.services.checker import CHECK_ORDER
 
 DOCS = Path(__file__).parents[3] / "docs"
 DOMAINS = ("good.test", "bad.test", "untested.test")

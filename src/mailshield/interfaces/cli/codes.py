@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from mailshield.core.checks import CHECK_TITLES
 from mailshield.core.findings import FindingSpec, catalogue
-from mailshield.interfaces.cli.render import CHECK_TITLES
 
 DOC_HEADER = """# Finding codes
 

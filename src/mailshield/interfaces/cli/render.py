@@ -12,19 +12,9 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text
 
+from mailshield.core.checks import CHECK_TITLES
 from mailshield.core.model import CheckResult, Finding, Report, Status
 
-CHECK_TITLES = {
-    "mx": "MX",
-    "mta_sts": "MTA-STS",
-    "tls_rpt": "TLS-RPT",
-    "starttls": "STARTTLS",
-    "dane": "DANE / DNSSEC",
-    "spf": "SPF",
-    "dmarc": "DMARC",
-    "dkim": "DKIM",
-    "bimi": "BIMI",
-}
 _ICONS = {
     Status.PASS: ("✓", "green"),
     Status.INFO: ("i", "blue"),

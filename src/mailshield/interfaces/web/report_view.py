@@ -11,20 +11,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from mailshield.core.checks import CHECK_TITLES
 from mailshield.core.findings import FindingSpec, catalogue
 from mailshield.core.model import CheckResult, Finding, Report, Status
-
-CHECK_TITLES = {
-    "mx": "MX",
-    "mta_sts": "MTA-STS",
-    "tls_rpt": "TLS-RPT",
-    "starttls": "STARTTLS",
-    "dane": "DANE / DNSSEC",
-    "spf": "SPF",
-    "dmarc": "DMARC",
-    "dkim": "DKIM",
-    "bimi": "BIMI",
-}
 
 CHECK_PURPOSES = {
     "mx": "Where mail for the domain is delivered.",

@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from mailshield import __version__
+from mailshield.core.checks import check_title
 from mailshield.core.model import Status
 from mailshield.interfaces.web.report_view import (
-    CHECK_TITLES,
     STATUS_ICONS,
     STATUS_LABELS,
     grade_class,
@@ -55,7 +55,7 @@ def environment() -> Environment:
     env.filters["status_label"] = lambda s: STATUS_LABELS[_status(s)]
     env.filters["status_icon"] = lambda s: STATUS_ICONS[_status(s)]
     env.filters["status_value"] = lambda s: _status(s).value
-    env.filters["check_title"] = lambda c: CHECK_TITLES.get(c, c)
+    env.filters["check_title"] = check_title
     env.filters["grade_class"] = grade_class
     env.filters["when"] = _when
     env.filters["when_short"] = _when_short
