@@ -161,12 +161,9 @@ def _check_rua(
 def _check_extensions(
     split: version_fields.Fields, subject: str, text: str, found: list[Finding]
 ) -> None:
-    for name, well_formed in version_fields.unknown_fields(split, known=("rua",)):
-        if well_formed:
-            found.append(finding(codes.RECORD_UNKNOWN_FIELD, subject, field=name))
-        else:
-            problem = f"the value of {name!r} is empty or holds spaces, '=' or control characters"
-            found.append(_invalid(subject, problem, text))
+    unknown, problems = version_fields.extension_problems(split, known=("rua",))
+    found.extend(finding(codes.RECORD_UNKNOWN_FIELD, subject, field=name) for name in unknown)
+    found.extend(_invalid(subject, problem, text) for problem in problems)
 
 
 def _invalid(subject: str, problem: str, text: str) -> Finding:

@@ -88,6 +88,21 @@ def unknown_fields(fields: Fields, known: Iterable[str]) -> list[tuple[str, bool
     return result
 
 
+def extension_problems(fields: Fields, known: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The unknown but well-formed field names (ignored by senders, worth a note) and the
+    problems of malformed ones (which break the record)."""
+    unknown: list[str] = []
+    problems: list[str] = []
+    for name, well_formed in unknown_fields(fields, known):
+        if well_formed:
+            unknown.append(name)
+        else:
+            problems.append(
+                f"the value of {name!r} is empty or holds spaces, '=' or control characters"
+            )
+    return unknown, problems
+
+
 def is_candidate(text: str, version: str) -> bool:
     """Whether ``text`` begins with ``version`` then optional WSP then ``;``."""
     if not text.startswith(version):
