@@ -13,6 +13,10 @@ TLS-RPT reports (RFC 8460) as they are kept:
   (https 1, smtp 2, imap 4, file 8), so concurrent copies can never both be stored.
 - ``tlsrpt_policies``: one row per ``policies`` entry, keyed by (report, position).
 - ``tlsrpt_failures``: one row per ``failure-details`` entry of a policy.
+- ``tlsrpt_quarantine_domains``: the served domains a quarantined arrival was sent for, as far
+  as the channel tells without parsing it (``TLS-Report-Domain`` header, RFC 8460 §5.1 file
+  name, a ``policy-domain`` found in the broken document, the HTTPS URL path): how the owner of
+  a domain finds its quarantined reports. Deleted with the raw row.
 """
 
 from __future__ import annotations
@@ -126,3 +130,16 @@ tlsrpt_failures = Table(
     ),
 )
 Index(None, tlsrpt_failures.c.report_fk, tlsrpt_failures.c.position)
+
+tlsrpt_quarantine_domains = Table(
+    "tlsrpt_quarantine_domains",
+    metadata,
+    Column(
+        "raw_fk",
+        row_id(),
+        ForeignKey("tlsrpt_raw.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("domain", String(DOMAIN_NAME_LENGTH), primary_key=True),  # A-labels, lower case
+)
+Index(None, tlsrpt_quarantine_domains.c.domain, tlsrpt_quarantine_domains.c.raw_fk)
