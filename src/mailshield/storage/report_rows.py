@@ -69,12 +69,14 @@ class KeepReport:
 
 @dataclass(frozen=True, slots=True)
 class Quarantine:
-    """Keep bytes that could not be parsed, with the reason (or update ``raw_id``'s)."""
+    """Keep bytes that could not be parsed, with the reason (or update ``raw_id``'s), and the
+    served ``domains`` they were sent for (added to those already recorded)."""
 
     reason: str
     detail: str
     raw: RawArrival | None = None
     raw_id: int | None = None
+    domains: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

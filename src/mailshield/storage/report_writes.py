@@ -43,11 +43,12 @@ from mailshield.storage.report_rows import (
 from mailshield.storage.report_tables import (
     tlsrpt_failures,
     tlsrpt_policies,
+    tlsrpt_quarantine_domains,
     tlsrpt_raw,
     tlsrpt_reports,
 )
 
-__all__ = ["write_decisions"]
+__all__ = ["add_quarantine_domains", "write_decisions"]
 
 _Entry = tuple[int, KeepReport]
 
@@ -271,6 +272,12 @@ class _Single:
         return decision.raw_id
 
     async def _quarantine(self, decision: Quarantine) -> Written:
+        written = await self._quarantine_raw(decision)
+        assert written.raw_id is not None
+        await add_quarantine_domains(self._c, written.raw_id, decision.domains)
+        return written
+
+    async def _quarantine_raw(self, decision: Quarantine) -> Written:
         if decision.raw_id is not None:
             statement = (
                 update(tlsrpt_raw)
@@ -313,6 +320,20 @@ class _Single:
 
     async def _set_raw(self, raw_id: int, **values: Any) -> None:
         await self._c.execute(update(tlsrpt_raw).where(tlsrpt_raw.c.id == raw_id).values(values))
+
+
+async def add_quarantine_domains(
+    connection: AsyncConnection, raw_id: int, names: Sequence[str]
+) -> None:
+    """Record that quarantined arrival ``raw_id`` was sent for ``names`` (kept ones stay)."""
+    if not names:
+        return
+    table = tlsrpt_quarantine_domains
+    rows = [{"raw_fk": raw_id, "domain": name} for name in sorted(set(names))]
+    statement = _dialect_insert(connection, table).on_conflict_do_nothing(
+        index_elements=["raw_fk", "domain"]
+    )
+    await connection.execute(statement, rows)
 
 
 def _dialect_insert(connection: AsyncConnection, table: Any) -> Any:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import ColumnElement, Select, delete, exists, or_, select
 
 from mailshield.core.documents.tls_report_model import TlsReport
 from mailshield.storage.database import Database
@@ -42,7 +42,11 @@ from mailshield.storage.report_rows import (
     pack,
     unpack,
 )
-from mailshield.storage.report_tables import tlsrpt_raw, tlsrpt_reports
+from mailshield.storage.report_tables import (
+    tlsrpt_quarantine_domains,
+    tlsrpt_raw,
+    tlsrpt_reports,
+)
 from mailshield.storage.report_writes import write_decisions
 
 __all__ = [
@@ -138,6 +142,36 @@ class ReportStore:
             rows = (await connection.execute(query)).all()
         return [_raw_record(row) for row in rows]
 
+    async def quarantined_for(
+        self, domain: str, limit: int = 100, before: int | None = None
+    ) -> list[RawRecord]:
+        """Quarantined arrivals sent for ``domain`` (or a name below it, e.g. an MX host of a
+        DANE policy), with an id below ``before``, newest first (bytes not loaded)."""
+        columns = [c for c in tlsrpt_raw.c if c.name != "payload"]
+        query = select(*columns).where(tlsrpt_raw.c.state == QUARANTINED, _sent_for(domain))
+        if before is not None:
+            query = query.where(tlsrpt_raw.c.id < before)
+        query = query.order_by(tlsrpt_raw.c.id.desc()).limit(limit)
+        async with self._db.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [_raw_record(row) for row in rows]
+
+    async def quarantined_raw_for(self, domain: str, raw_id: int) -> RawRecord | None:
+        """Quarantined arrival ``raw_id`` with its bytes, if it was sent for ``domain``."""
+        query = select(tlsrpt_raw).where(
+            tlsrpt_raw.c.id == raw_id, tlsrpt_raw.c.state == QUARANTINED, _sent_for(domain)
+        )
+        async with self._db.connect() as connection:
+            row = (await connection.execute(query)).one_or_none()
+        return None if row is None else _raw_record(row, unpack(row.encoding, row.payload))
+
+    async def quarantine_domains(self, raw_id: int) -> list[str]:
+        """The served domains recorded for quarantined arrival ``raw_id``, sorted."""
+        table = tlsrpt_quarantine_domains
+        query = select(table.c.domain).where(table.c.raw_fk == raw_id).order_by(table.c.domain)
+        async with self._db.connect() as connection:
+            return list((await connection.execute(query)).scalars())
+
     async def delete_raw_before(self, cutoff: datetime, batch: int = 1000) -> int:
         """Delete raw arrivals received before ``cutoff``, ``batch`` rows per transaction.
 
@@ -164,6 +198,14 @@ class ReportStore:
 def _folded_key(organization_name: str, report_id: str) -> tuple[str, str]:
     """The key :attr:`TlsReport.dedupe_key` gives a report with these two members."""
     return TlsReport(organization_name, report_id, None, None, None, (), "").dedupe_key
+
+
+def _sent_for(domain: str) -> ColumnElement[bool]:
+    """The raw row has ``domain``, or a name below it, among its quarantine domains."""
+    table = tlsrpt_quarantine_domains
+    escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    below = table.c.domain.like(f"%.{escaped}", escape="\\")
+    return exists().where(table.c.raw_fk == tlsrpt_raw.c.id, or_(table.c.domain == domain, below))
 
 
 def _report_columns() -> Select[Any]:
