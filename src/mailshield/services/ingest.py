@@ -20,7 +20,7 @@ RFC 8460 §5.5).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -34,6 +34,7 @@ from mailshield.core.documents.tls_report import (
 )
 from mailshield.core.model import JSONValue
 from mailshield.services.ingest_batch import GroupCommit
+from mailshield.services.ingest_hints import served_hints
 from mailshield.services.ingest_model import (
     Arrival,
     Channel,
@@ -107,6 +108,33 @@ class ReportIntake:
             return _too_large(len(data), self._options.max_bytes)
         return await self._decide(parsed, _raw(data, arrival))
 
+    async def submit_parsed_many(
+        self, items: Sequence[tuple[bytes, TlsReportParse, Arrival]]
+    ) -> list[IngestOutcome]:
+        """:meth:`submit_parsed` for many reports (a bulk import), in order.
+
+        New reports from ungated channels (the common case) are queued for the group commit
+        in one go, without a task per report; the rest (gated, unparseable, oversize) take
+        the one-by-one path. Every outcome is returned only after its commit.
+        """
+        kept: list[KeepReport] = []
+        slots: list[IngestOutcome | None] = []
+        for data, parsed, arrival in items:
+            stamped = self._stamped(arrival)
+            report = parsed.report
+            if (
+                report is None
+                or stamped.channel in self._options.gated
+                or len(data) > self._options.max_bytes
+            ):
+                slots.append(await self.submit_parsed(data, parsed, stamped))
+                continue
+            raw = _raw(data, stamped)
+            kept.append(KeepReport(report, raw.channel, raw.received_at, raw=raw))
+            slots.append(None)
+        results = iter(zip(await self._commit.submit_many(kept), kept, strict=True))
+        return [slot or _kept(*next(results)) for slot in slots]
+
     @property
     def limits(self) -> ReportLimits:
         """The parsing limits reports are held to."""
@@ -124,12 +152,14 @@ class ReportIntake:
         if found.failure is not None:
             raw = _raw(message, arrival, kind="message")
             reason = f"email_{found.failure.reason.value}"
-            decision = Quarantine(reason, found.failure.detail, raw=raw)
+            domains = await served_hints(raw, self._known, self.limits, found.report_domain)
+            decision = Quarantine(reason, found.failure.detail, raw=raw, domains=domains)
             return MessageOutcome((await self._commit_one(decision),))
         meta = dict(arrival.meta) | _email_meta(parsed)
         outcomes = []
         for attachment, report in zip(found.attachments, parsed.reports, strict=True):
-            part = replace(arrival, content_type=attachment.content_type, meta=meta)
+            part_meta = meta | _file_meta(attachment.filename)
+            part = replace(arrival, content_type=attachment.content_type, meta=part_meta)
             outcomes.append(self._decide(report, _raw(attachment.content, part)))
         return MessageOutcome(tuple(await asyncio.gather(*outcomes)))
 
@@ -185,9 +215,7 @@ class ReportIntake:
     async def _decide(self, parsed: TlsReportParse, raw: RawArrival) -> IngestOutcome:
         report = parsed.report
         if report is None:
-            assert parsed.failure is not None
-            failure = parsed.failure
-            return await self._commit_one(Quarantine(failure.reason.value, failure.detail, raw=raw))
+            return await self._quarantine(parsed, raw)
         channel = Channel(raw.channel)
         if channel in self._options.gated:
             refusal = await self._refusal(report)
@@ -195,6 +223,15 @@ class ReportIntake:
                 return refusal
         keep = KeepReport(report, raw.channel, raw.received_at, raw=raw)
         return await self._commit_one(keep, report)
+
+    async def _quarantine(self, parsed: TlsReportParse, raw: RawArrival) -> IngestOutcome:
+        """Keep ``raw`` in quarantine with the parser's reason and the served domains it was
+        sent for (:mod:`~mailshield.services.ingest_hints`)."""
+        failure = parsed.failure
+        assert failure is not None
+        domains = await served_hints(raw, self._known, self.limits)
+        decision = Quarantine(failure.reason.value, failure.detail, raw=raw, domains=domains)
+        return await self._commit_one(decision)
 
     async def _refusal(self, report: TlsReport) -> IngestOutcome | None:
         """``None`` when some policy domain of ``report`` is served here, else the refusal."""
@@ -236,7 +273,8 @@ class ReportIntake:
         arrival = Arrival(Channel(raw.channel), raw.source, None, raw.received_at)
         outcomes = []
         for attachment, report in zip(found.attachments, parsed.reports, strict=True):
-            part = replace(arrival, content_type=attachment.content_type, meta=_email_meta(parsed))
+            meta = _email_meta(parsed) | _file_meta(attachment.filename)
+            part = replace(arrival, content_type=attachment.content_type, meta=meta)
             outcomes.append(await self._decide_ungated(report, _raw(attachment.content, part)))
         detail = "report parts kept as raw " + ", ".join(str(o.raw_id) for o in outcomes)
         await self._commit.submit(Split(raw.id, detail))
@@ -244,9 +282,7 @@ class ReportIntake:
 
     async def _decide_ungated(self, parsed: TlsReportParse, raw: RawArrival) -> IngestOutcome:
         if parsed.report is None:
-            assert parsed.failure is not None
-            failure = parsed.failure
-            return await self._commit_one(Quarantine(failure.reason.value, failure.detail, raw=raw))
+            return await self._quarantine(parsed, raw)
         keep = KeepReport(parsed.report, raw.channel, raw.received_at, raw=raw)
         return await self._commit_one(keep, parsed.report)
 
@@ -275,26 +311,37 @@ def _email_meta(parsed: ParsedReportEmail) -> dict[str, JSONValue]:
     return {key: value for key, value in meta.items() if value is not None}
 
 
+def _file_meta(filename: str | None) -> dict[str, JSONValue]:
+    """The attachment's file name (a hint only, RFC 8460 §5.6) as receiver metadata."""
+    return {"filename": filename} if filename else {}
+
+
 def _too_large(size: int, limit: int) -> IngestOutcome:
     return IngestOutcome(
         Disposition.TOO_LARGE, f"{size} bytes, more than the limit of {limit}", reason="too_large"
     )
 
 
+def _kept(written: Written | Exception, decision: KeepReport) -> IngestOutcome:
+    if isinstance(written, Exception):
+        return IngestOutcome(Disposition.FAILED, f"storage failed: {written}")
+    return _outcome(written, decision, decision.report)
+
+
 def _outcome(
     written: Written, decision: KeepReport | Quarantine, report: TlsReport | None
 ) -> IngestOutcome:
     disposition = Disposition(written.state)
-    outcome = IngestOutcome(
-        disposition, raw_id=written.raw_id, report_id=written.report_id, copies=written.copies
-    )
+    ids = (written.report_id, written.raw_id, written.copies)
     if isinstance(decision, Quarantine):
-        return replace(outcome, detail=decision.detail, reason=decision.reason)
+        return IngestOutcome(disposition, decision.detail, decision.reason, *ids)
     assert report is not None
     stored = disposition is Disposition.STORED
-    return replace(
-        outcome,
-        detail="new report" if stored else "already stored; copy counted",
+    return IngestOutcome(
+        disposition,
+        "new report" if stored else "already stored; copy counted",
+        None,
+        *ids,
         organization=report.organization_name,
         report_key=report.report_id,
         domains=tuple(sorted({p.domain for p in report.policies if p.domain})),
