@@ -119,6 +119,8 @@ async def receive_report(request: Request) -> JSONResponse:
         Channel.HTTPS,
         source=request.client.host if request.client else None,
         content_type=headers.get("content-type"),
+        # A path below /tlsrpt may name the domain: a hint if the report is quarantined.
+        meta={"path": request.url.path} if request.url.path != "/tlsrpt" else {},
     )
     outcome = await intake.submit_report(body, arrival)
     return _answer(outcome)
