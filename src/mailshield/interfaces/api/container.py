@@ -22,6 +22,7 @@ from mailshield.services.dashboard_hosting import DomainHosting
 from mailshield.services.domain_checks import Checker, DomainChecks
 from mailshield.services.hosting import HostingService
 from mailshield.services.hosting_config import HostingConfig
+from mailshield.services.ingest_quarantine import DomainQuarantine
 from mailshield.services.login_throttle import LoginThrottle
 from mailshield.services.mailer import Mailer, MailTransport, mailer_for
 from mailshield.services.passwords import Passwords
@@ -37,6 +38,7 @@ from mailshield.storage.accounts import AccountStore
 from mailshield.storage.checks import CheckReports
 from mailshield.storage.hosting import HostingStore
 from mailshield.storage.report_queries import ReportQueries
+from mailshield.storage.reports import ReportStore
 
 RESET_PATH = "/password/reset/"
 
@@ -92,6 +94,7 @@ class AppServices:
     domains: UserDomains
     checks: DomainChecks
     hosting: DomainHosting
+    quarantine: DomainQuarantine
 
 
 def reset_link(settings: Settings, secret: str) -> str:
@@ -145,4 +148,5 @@ def build_services(
         hosting=DomainHosting(
             domains, _hosting(settings, db, dns, checks), ReportAnalysis(ReportQueries(db))
         ),
+        quarantine=DomainQuarantine(domains, ReportStore(db)),
     )
