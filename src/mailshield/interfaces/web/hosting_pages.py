@@ -1,5 +1,6 @@
 """Hosted MTA-STS on a domain's page (onboarding, live record status, policy editor with the
-safe enforce gate, safe stop) and the domain's TLS-RPT reports page.
+safe enforce gate, safe stop) and the domain's TLS-RPT reports page (with its quarantined
+reports, :mod:`~mailshield.interfaces.web.quarantine_pages`).
 
 Every action goes through :class:`~mailshield.services.dashboard_hosting.DomainHosting` with the
 signed-in user, which refuses other tenants' and unverified domains.
@@ -109,6 +110,7 @@ async def reports(request: Request, domain_id: int, user: SignedIn, days: int = 
     try:
         summary = await app.hosting.report_summary(user, domain.id, window)
         readiness = await app.hosting.readiness(user, domain.id)
+        quarantined = await app.quarantine.entries(user, domain.id)
     except InvalidInput as exc:
         return await render(request, "error.html", status=400, title="Reports", message=exc.message)
     except AccountError as exc:
@@ -120,6 +122,7 @@ async def reports(request: Request, domain_id: int, user: SignedIn, days: int = 
             summary=None,
             readiness=None,
             charts=None,
+            quarantined=[],
             days=window,
             refusal=exc.message,
         )
@@ -130,6 +133,7 @@ async def reports(request: Request, domain_id: int, user: SignedIn, days: int = 
         summary=summary,
         readiness=readiness,
         charts=report_charts(summary),
+        quarantined=quarantined,
         days=window,
         refusal=None,
     )

@@ -13,6 +13,7 @@ from mailshield.interfaces.web import (
     check_pages,
     domain_pages,
     hosting_pages,
+    quarantine_pages,
 )
 from mailshield.interfaces.web.errors import error_page
 from mailshield.interfaces.web.security import browser_security
@@ -45,6 +46,7 @@ def install_dashboard(app: FastAPI) -> None:
         domain_pages.router,
         account_pages.router,
         hosting_pages.router,
+        quarantine_pages.router,
         info,
     ):
         app.include_router(router)
