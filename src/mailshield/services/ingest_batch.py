@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 
 from mailshield.storage.reports import KeepReport, Quarantine, ReportStore, Split, Written
 
@@ -39,6 +40,17 @@ class GroupCommit:
         future: asyncio.Future[Written | Exception] = asyncio.get_running_loop().create_future()
         await queue.put((decision, future))
         return await future
+
+    async def submit_many(self, decisions: Sequence[Decision]) -> list[Written | Exception]:
+        """:meth:`submit` for many decisions at once: queued together, so they share
+        transactions; each result, in order, once its transaction committed."""
+        queue = self._start()
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[Written | Exception]] = []
+        for decision in decisions:
+            futures.append(loop.create_future())
+            queue.put_nowait((decision, futures[-1]))
+        return [await future for future in futures]
 
     async def aclose(self) -> None:
         """Let queued writes finish, then stop the writer task."""

@@ -16,7 +16,7 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -29,12 +29,13 @@ if TYPE_CHECKING:
 
 _Parsed = list[tuple[bytes, TlsReportParse]]
 _Chunk = tuple[list[Path], "asyncio.Future[_Parsed]"]
+_Outcomes: TypeAlias = "IngestOutcome | tuple[IngestOutcome, ...] | list[IngestOutcome]"
 
 __all__ = ["import_files", "start_pool"]
 
 POOL_THRESHOLD = 256  # report files below which parsing stays in this process
 CHUNK = 64  # files per worker task
-IN_FLIGHT = 512  # reports handed to the intake at once (fills the group commit)
+IN_FLIGHT = 1024  # reports handed to the intake at once (two group-commit batches)
 
 
 def start_pool(files: list[ReportFile]) -> ProcessPoolExecutor | None:
@@ -87,7 +88,8 @@ class _Run:
     def __init__(self, intake: ReportIntake) -> None:
         self.intake = intake
         self.totals: Counter[str] = Counter()
-        self.pending: set[asyncio.Task[None]] = set()
+        self.pending: dict[asyncio.Task[None], int] = {}  # task: how many reports it holds
+        self.in_flight = 0
 
     async def pooled(
         self, files: list[ReportFile], pool: ProcessPoolExecutor
@@ -105,39 +107,51 @@ class _Run:
             yield await self._take(queue.popleft())
 
     async def _take(self, item: _Chunk) -> int:
+        """Hand a parsed chunk to the intake as one batch (one task, not one per report)."""
         chunk, parsing = item
         results = await parsing
-        for (data, parsed), path in zip(results, chunk, strict=True):
-            await self._throttle()
-            self._start(self.intake.submit_parsed(data, parsed, _arrival(path)))
+        items = [
+            (data, parsed, _arrival(path))
+            for (data, parsed), path in zip(results, chunk, strict=True)
+        ]
+        await self._throttle(len(items))
+        self._start(self.intake.submit_parsed_many(items), len(items))
         return len(results)
 
     async def submit(self, kind: str, data: bytes, path: Path) -> None:
-        await self._throttle()
+        await self._throttle(1)
         if kind == "message":
-            self._start(self._message(data, path))
+            self._start(self._message(data, path), 1)
         else:
-            self._start(self.intake.submit_report(data, _arrival(path)))
+            self._start(self.intake.submit_report(data, _arrival(path)), 1)
 
     async def _message(self, data: bytes, path: Path) -> tuple[IngestOutcome, ...]:
         return (await self.intake.submit_message(data, _arrival(path))).outcomes
 
-    def _start(self, work: Awaitable[IngestOutcome | tuple[IngestOutcome, ...]]) -> None:
-        self.pending.add(asyncio.ensure_future(self._count(work)))
+    def _start(self, work: Awaitable[_Outcomes], reports: int) -> None:
+        self.pending[asyncio.ensure_future(self._count(work))] = reports
+        self.in_flight += reports
 
-    async def _count(self, work: Awaitable[IngestOutcome | tuple[IngestOutcome, ...]]) -> None:
+    async def _count(self, work: Awaitable[_Outcomes]) -> None:
         result = await work
-        for outcome in result if isinstance(result, tuple) else (result,):
+        for outcome in result if isinstance(result, tuple | list) else (result,):
             self.totals[outcome.disposition.value] += 1
 
-    async def _throttle(self) -> None:
-        if len(self.pending) >= IN_FLIGHT:
-            _, self.pending = await asyncio.wait(self.pending, return_when=asyncio.FIRST_COMPLETED)
+    async def _throttle(self, reports: int) -> None:
+        """Wait until ``reports`` more fit within ``IN_FLIGHT`` reports submitted at once."""
+        while self.pending and self.in_flight + reports > IN_FLIGHT:
+            done, _ = await asyncio.wait(self.pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                self.in_flight -= self.pending.pop(task)
+                task.result()
 
     async def drain(self) -> None:
         if self.pending:
             await asyncio.wait(self.pending)
+            for task in self.pending:
+                task.result()
             self.pending.clear()
+            self.in_flight = 0
 
 
 def _arrival(path: Path) -> Arrival:
