@@ -9,7 +9,8 @@ query is repeated once with CD set: an answer then means the data is there but f
 (BOGUS). dnspython exceptions are translated into outcomes in :meth:`DnsClient._ask` only.
 
 One client serves one check run: it remembers every answer, and concurrent identical queries share
-one exchange.
+one exchange. Its UDP queries to a server share one socket while any of them waits
+(:mod:`mailshield.probes.dns_channel`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import dns.rdatatype
 
 from mailshield.core.observations import DnsAnswer, DnsOutcome, Dnssec
 from mailshield.probes.dns_answer import DEFAULT_LIMITS, DnsLimits, Step, host_text, read_response
+from mailshield.probes.dns_channel import UdpChannel
 from mailshield.probes.once import OnceMemo
 
 __all__ = ["DnsClient", "DnsLimits", "Nameserver", "system_nameservers"]
@@ -107,6 +109,7 @@ class DnsClient:
         self._limits = limits
         self._validating = validating
         self._memo: OnceMemo[tuple[str, str], DnsAnswer] = OnceMemo()
+        self._channels: dict[Nameserver, UdpChannel] = {}
 
     @property
     def nameservers(self) -> tuple[Nameserver, ...]:
@@ -220,18 +223,22 @@ class DnsClient:
             return Step(step.outcome, dnssec=Dnssec.BOGUS, detail=detail)
         return step
 
+    def _channel(self, server: Nameserver) -> UdpChannel:
+        channel = self._channels.get(server)
+        if channel is None:
+            channel = self._channels[server] = UdpChannel(server.address, server.port)
+        return channel
+
     async def _ask(
         self, server: Nameserver, query: dns.message.Message
     ) -> dns.message.Message | _Failure:
         """One exchange with one server: the only place dnspython exceptions become outcomes."""
         try:
-            response, _ = await dns.asyncquery.udp_with_fallback(
-                query,
-                server.address,
-                timeout=self._timeout,
-                port=server.port,
-                ignore_unexpected=True,
-            )
+            response = await self._channel(server).exchange(query, self._timeout)
+            if response.flags & dns.flags.TC:  # RFC 7766 §5: ask again over TCP
+                response = await dns.asyncquery.tcp(
+                    query, server.address, timeout=self._timeout, port=server.port
+                )
         except dns.exception.Timeout:
             return _Failure(DnsOutcome.TIMEOUT, f"no answer from {server} in {self._timeout:g}s")
         except dns.exception.DNSException as exc:

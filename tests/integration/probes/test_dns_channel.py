@@ -1,0 +1,148 @@
+"""The shared UDP channel of the DNS client: one socket for concurrent queries, each answer to
+its own query, foreign datagrams dropped, the socket closed when nothing waits."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import cast
+
+import dns.exception
+import dns.message
+import dns.rrset
+import pytest
+
+from mailshield.probes.dns_channel import UdpChannel
+
+HOST = "127.0.12.1"
+
+
+@dataclass
+class Received:
+    query: dns.message.Message
+    source: tuple[str, int]
+
+
+@dataclass
+class Server(asyncio.DatagramProtocol):
+    """Collects queries; the test decides what goes back, and when."""
+
+    received: list[Received] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    expected: int = 1
+    transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        host, port = str(addr[0]), int(addr[1])
+        self.received.append(Received(dns.message.from_wire(data), (host, port)))
+        if len(self.received) >= self.expected:
+            self.arrived.set()
+
+    def answer(self, received: Received, text: str = "192.0.2.1") -> None:
+        """Send an A answer to ``received``."""
+        response = dns.message.make_response(received.query)
+        question = received.query.question[0]
+        response.answer.append(dns.rrset.from_text(question.name, 60, "IN", "A", text))
+        assert self.transport is not None
+        self.transport.sendto(response.to_wire(), received.source)
+
+    def send(self, wire: bytes, received: Received) -> None:
+        assert self.transport is not None
+        self.transport.sendto(wire, received.source)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[tuple[Server, int]]:
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.create_datagram_endpoint(Server, local_addr=(HOST, 0))
+    yield protocol, transport.get_extra_info("sockname")[1]
+    transport.close()
+
+
+def _query(name: str) -> dns.message.Message:
+    return dns.message.make_query(name, "A")
+
+
+async def test_concurrent_queries_share_one_socket(server: tuple[Server, int]) -> None:
+    """Five queries leave through one socket; answers sent in reverse order reach their own."""
+    peer, port = server
+    peer.expected = 5
+    channel = UdpChannel(HOST, port)
+    names = [f"q{i}.example.test." for i in range(5)]
+    exchanges = [asyncio.ensure_future(channel.exchange(_query(n), 5)) for n in names]
+    await peer.arrived.wait()
+    for received in reversed(peer.received):
+        peer.answer(received)
+    responses = await asyncio.gather(*exchanges)
+    assert [r.question[0].name.to_text() for r in responses] == names
+    assert len({received.source for received in peer.received}) == 1
+    assert not channel.is_open
+
+
+async def test_waiting_queries_never_share_an_id(server: tuple[Server, int]) -> None:
+    """Fifty concurrent queries carry fifty different IDs (RFC 5452 §9.2)."""
+    peer, port = server
+    peer.expected = 50
+    channel = UdpChannel(HOST, port)
+    exchanges = [
+        asyncio.ensure_future(channel.exchange(_query(f"q{i}.example.test."), 5)) for i in range(50)
+    ]
+    await peer.arrived.wait()
+    for received in peer.received:
+        peer.answer(received)
+    await asyncio.gather(*exchanges)
+    assert len({received.query.id for received in peer.received}) == 50
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        pytest.param("other-question", id="same-id-other-question"),
+        pytest.param("garbage-other-id", id="unparseable-other-id"),
+        pytest.param("short", id="one-byte"),
+    ],
+)
+async def test_foreign_datagrams_are_dropped(server: tuple[Server, int], foreign: str) -> None:
+    """A datagram that does not answer the query is ignored; the real answer still arrives."""
+    peer, port = server
+    channel = UdpChannel(HOST, port)
+    exchange = asyncio.ensure_future(channel.exchange(_query("wanted.example.test."), 5))
+    await peer.arrived.wait()
+    received = peer.received[0]
+    if foreign == "other-question":
+        other = dns.message.make_query("other.example.test.", "A")
+        other.id = received.query.id
+        peer.send(dns.message.make_response(other).to_wire(), received)
+    elif foreign == "garbage-other-id":
+        peer.send(((received.query.id + 1) % 65536).to_bytes(2, "big") + b"junk", received)
+    else:
+        peer.send(b"x", received)
+    peer.answer(received, "192.0.2.7")
+    response = await exchange
+    assert response.answer[0].to_text().endswith("192.0.2.7")
+
+
+async def test_silence_is_a_timeout_and_closes_the_socket(server: tuple[Server, int]) -> None:
+    """No answer: dnspython's Timeout, and the socket does not stay open."""
+    _, port = server
+    channel = UdpChannel(HOST, port)
+    with pytest.raises(dns.exception.Timeout):
+        await channel.exchange(_query("silent.example.test."), 0.2)
+    assert not channel.is_open
+
+
+async def test_closed_port_is_a_network_error() -> None:
+    """An ICMP port unreachable on the connected socket fails the query with an OSError."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind((HOST, 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there any more
+    channel = UdpChannel(HOST, port)
+    with pytest.raises(OSError):  # noqa: PT011 - the errno depends on the kernel
+        await channel.exchange(_query("nobody.example.test."), 5)
+    assert not channel.is_open
