@@ -106,10 +106,11 @@ def policy_domains_in(data: bytes, limits: ReportLimits) -> list[str]:
 
 
 def _text(data: bytes, cap: int) -> bytes:
-    """As much of the content of ``data`` as can be read, never more than ``cap`` bytes."""
+    """As much of the content of ``data`` as can be read: plain bytes as they are (already
+    held, within the intake's size cap), compressed ones inflated to at most ``cap`` bytes."""
     kind = detect_kind(data)
     if kind is ArchiveKind.PLAIN:
-        return data[:cap]
+        return data
     expanded = expand(data, cap)
     if isinstance(expanded, Expanded):
         return expanded.data

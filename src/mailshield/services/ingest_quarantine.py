@@ -30,7 +30,7 @@ __all__ = [
     "reason_text",
 ]
 
-MAX_PAGE = 100
+MAX_PAGE = 200
 
 REASON_TEXTS = {
     "too_large": "The report is larger than this instance accepts.",
