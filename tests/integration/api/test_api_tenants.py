@@ -46,6 +46,9 @@ PROBES = [
     Probe("DELETE", "/api/v1/domains/{domain_id}/hosting", 404),
     Probe("GET", "/api/v1/domains/{domain_id}/reports/summary", 404),
     Probe("GET", "/api/v1/domains/{domain_id}/reports/readiness", 404),
+    Probe("GET", "/api/v1/domains/{domain_id}/reports/quarantine", 404),
+    Probe("GET", "/api/v1/domains/{domain_id}/reports/quarantine/{raw_id}", 404),
+    Probe("POST", "/api/v1/domains/{domain_id}/reports/quarantine/{raw_id}/reprocess", 404),
 ]
 
 
@@ -54,6 +57,7 @@ class AdaThings:
     domain_id: int
     check_id: int
     token_id: int
+    raw_id: int
     snapshot: dict[str, Any]
 
 
@@ -72,7 +76,18 @@ async def ada_things(world: World, ada: Tenant) -> AdaThings:
     assert (await client.post(f"{path}/hosting", headers=headers)).status_code == 201
     check = (await client.post(f"/api/v1/domains/{domain['id']}/checks", headers=headers)).json()
     tokens = (await client.get("/api/v1/tokens", headers=headers)).json()["items"]
-    return AdaThings(domain["id"], check["id"], tokens[0]["id"], await snapshot(world, ada))
+    raw_id = await quarantine_for(world, "example.com")
+    return AdaThings(domain["id"], check["id"], tokens[0]["id"], raw_id, await snapshot(world, ada))
+
+
+async def quarantine_for(world: World, domain: str) -> int:
+    """A broken report POSTed to /tlsrpt/<domain>, kept in quarantine for that domain."""
+    response = await world.client.post(
+        f"/tlsrpt/{domain}", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 202, response.text
+    raw_id: int = response.json()["raw"]
+    return raw_id
 
 
 async def snapshot(world: World, tenant: Tenant) -> dict[str, Any]:
@@ -88,6 +103,12 @@ async def snapshot(world: World, tenant: Tenant) -> dict[str, Any]:
         ],
         "hosting": [
             (await client.get(f"/api/v1/domains/{d['id']}/hosting", headers=headers)).json()
+            for d in domains
+        ],
+        "quarantine": [
+            (
+                await client.get(f"/api/v1/domains/{d['id']}/reports/quarantine", headers=headers)
+            ).json()
             for d in domains
         ],
         "tokens": [
@@ -116,7 +137,10 @@ async def test_a_second_tenant_cannot_reach_the_first(
     """Bob gets 404 for Ada's ids, or acts on his own account only; Ada sees no change."""
     things = await ada_things(world, ada)
     path = probe.route.format(
-        domain_id=things.domain_id, check_id=things.check_id, token_id=things.token_id
+        domain_id=things.domain_id,
+        check_id=things.check_id,
+        token_id=things.token_id,
+        raw_id=things.raw_id,
     )
     response = await world.client.request(probe.method, path, json=probe.body, headers=bob.headers)
     assert response.status_code == probe.status, response.text

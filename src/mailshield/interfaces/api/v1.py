@@ -13,7 +13,13 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from mailshield.interfaces.api import v1_account, v1_checks, v1_domains, v1_hosting
+from mailshield.interfaces.api import (
+    v1_account,
+    v1_checks,
+    v1_domains,
+    v1_hosting,
+    v1_quarantine,
+)
 from mailshield.interfaces.api.problems import MEDIA_TYPE, Problem
 
 PREFIX = "/api/v1"
@@ -55,6 +61,7 @@ def router() -> APIRouter:
     )
     api.include_router(v1_checks.router, responses=CHECK_ERRORS)
     api.include_router(v1_hosting.router, responses={**HOSTING_ERRORS, **CHECK_ERRORS})
+    api.include_router(v1_quarantine.router, responses={403: HOSTING_ERRORS[403]})
     return api
 
 
