@@ -57,6 +57,17 @@ def post_tls_report(server: Server, domain: str, days_ago: int, failed: int) -> 
     assert response.status_code in (200, 201), response.text
 
 
+def post_broken_report(server: Server, domain: str) -> None:
+    """POST bytes that are not a report to ``/tlsrpt/<domain>``: kept in quarantine (202)."""
+    response = httpx.post(
+        f"{server.url}/tlsrpt/{domain}",
+        content=b'{"organization-name": "Sender Example", "policies": [',
+        headers={"Content-Type": "application/tlsrpt+json"},
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+
+
 def sign_up(page: Any, server: Server, email: str) -> None:
     page.goto(f"{server.url}/signup")
     page.get_by_label("E-mail address").fill(email)
@@ -115,6 +126,14 @@ def test_sign_up_add_domains_verify_check_and_hit_the_limit(page: Any, server: S
     assert page.locator("svg.chart rect.chart-bar-1").count() == 2
     assert "certificate-expired" in page.locator("#types-title + table").inner_text()
     shoot(page, "05d-reports")
+    post_broken_report(server, "onboard.test")
+    page.reload()
+    quarantine = page.locator("#quarantine")
+    assert "The report is not valid JSON." in quarantine.inner_text()
+    quarantine.get_by_role("button", name=re.compile("^Re-process")).first.click()
+    page.wait_for_url(re.compile(r"/reports#quarantine$"))
+    assert "Still in quarantine" in page.locator(".flash").inner_text()
+    shoot(page, "05e-reports-quarantine")
     page.get_by_role("link", name="onboard.test", exact=True).click()
 
     for _ in range(2):
