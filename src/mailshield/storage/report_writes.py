@@ -11,8 +11,10 @@ splitting a message) is rare and written one decision at a time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import operator
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -169,26 +171,44 @@ async def insert_many(
         return
     names = list(rows[0])
     # Names are the table's own columns (table.c[name] raises otherwise); values are bound.
-    converters = [_sqlite_converter(table.c[name].type) for name in names]
+    converted = [
+        (position, convert)
+        for position, name in enumerate(names)
+        if (convert := _sqlite_converter(table.c[name].type)) is not None
+    ]
     columns, marks = ", ".join(names), ", ".join("?" * len(names))
     statement = f"INSERT INTO {table.name} ({columns}) VALUES ({marks}) {on_conflict}"  # noqa: S608
-    values = [
-        tuple(convert(row[name]) for convert, name in zip(converters, names, strict=True))
-        for row in rows
-    ]
+    # Tuples built by itemgetter (C), then only the datetime and JSON columns converted.
+    take = operator.itemgetter(*names)
+    values: list[Any] = [take(row) for row in rows]
+    if len(names) == 1:
+        values = [(value,) for value in values]
+    if converted:
+        values = [_convert(list(row), converted) for row in values]
     await connection.exec_driver_sql(statement, values)
 
 
-def _sqlite_converter(column_type: Any) -> Callable[[Any], Any]:
+def _convert(row: list[Any], converted: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
+    for position, convert in converted:
+        row[position] = convert(row[position])
+    return tuple(row)
+
+
+def _sqlite_converter(column_type: Any) -> Callable[[Any], Any] | None:
     if isinstance(column_type, UTCDateTime):
         return _sqlite_datetime
     if isinstance(column_type, JSON):
         return _sqlite_json
-    return _same
+    return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _sqlite_datetime(value: datetime | None) -> str | None:
-    """SQLAlchemy's SQLite DATETIME text of a UTC instant (what ``UTCDateTime`` stores)."""
+    """SQLAlchemy's SQLite DATETIME text of a UTC instant (what ``UTCDateTime`` stores).
+
+    Cached: a batch repeats the same instants (report days, a report's received and
+    last-seen times), and aware datetimes hash and compare by the instant they name.
+    """
     if value is None:
         return None
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -196,10 +216,6 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
 
 def _sqlite_json(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 async def count_copies(
