@@ -43,7 +43,8 @@ def outcome_text(outcome: IngestOutcome) -> str:
     if outcome.disposition is Disposition.DUPLICATE:
         return "Re-processed: the report was already stored; this copy is counted."
     if outcome.disposition is Disposition.QUARANTINED:
-        return f"Still in quarantine: {reason_text(outcome.reason)} {outcome.detail}".strip()
+        detail = f" (parser: {outcome.detail})" if outcome.detail else ""
+        return f"Still in quarantine: {reason_text(outcome.reason)}{detail}"
     return f"Re-processing failed: {outcome.detail}"
 
 
