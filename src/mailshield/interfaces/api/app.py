@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp
 
 from mailshield import __version__
 from mailshield.interfaces.api import tlsrpt, v1
@@ -22,6 +23,13 @@ DESCRIPTION = (
     "token (`Authorization: Bearer msk_…`, created on the dashboard's Account page). Errors "
     "are RFC 9457 problem details (`application/problem+json`)."
 )
+
+
+class _MailShieldApp(FastAPI):
+    """The FastAPI application with TLS-RPT reports received in front of its middleware."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return tlsrpt.LeanReceiver(self, super().build_middleware_stack())
 
 
 def create_app(
@@ -43,7 +51,7 @@ def create_app(
             if database is None:
                 await db.dispose()
 
-    app = FastAPI(
+    app = _MailShieldApp(
         title="MailShield",
         version=__version__,
         description=DESCRIPTION,

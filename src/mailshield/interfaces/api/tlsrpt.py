@@ -26,11 +26,14 @@ anyone's sink; a reporter retries for a day, §5.5, so a domain added meanwhile 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mailshield.services.ingest import (
     Arrival,
@@ -45,7 +48,7 @@ from mailshield.storage import Database
 from mailshield.storage.report_queries import DomainsTable
 from mailshield.storage.reports import ReportStore
 
-__all__ = ["ACCEPTED_TYPES", "media_type_problem", "router"]
+__all__ = ["ACCEPTED_TYPES", "LeanReceiver", "media_type_problem", "router"]
 
 STRICT_TYPES = frozenset({"application/tlsrpt+gzip", "application/tlsrpt+json"})
 ACCEPTED_TYPES = STRICT_TYPES | {
@@ -147,3 +150,95 @@ def _answer(outcome: IngestOutcome) -> JSONResponse:
 
 def _error(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"status": "error", "detail": detail}, status_code=status)
+
+
+class LeanReceiver:
+    """``POST /tlsrpt[/…]`` answered straight from ASGI, everything else passed to ``inner``.
+
+    Reporters are machines: the browser-security middleware, cookies, sessions and FastAPI's
+    request and response machinery do nothing for them and cost more than the report itself.
+    This answers exactly as :func:`receive_report` does (same checks, same statuses, same JSON
+    bodies, 2xx only after the commit); other methods on ``/tlsrpt`` still reach the router
+    (405), and the route stays in the OpenAPI document.
+    """
+
+    def __init__(self, app: FastAPI, inner: ASGIApp) -> None:
+        self._app = app
+        self._inner = inner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not (path == "/tlsrpt" or path.startswith("/tlsrpt/"))
+        ):
+            await self._inner(scope, receive, send)
+            return
+        try:
+            status, body = await self._receive(scope, receive)
+        except _Disconnected:
+            return  # the reporter left before its body arrived: nothing was kept
+        await _send_json(send, status, body)
+
+    async def _receive(self, scope: Scope, receive: Receive) -> tuple[int, dict[str, Any]]:
+        headers: dict[bytes, str] = {
+            name.lower(): value.decode("latin-1") for name, value in scope["headers"]
+        }
+        content_type = headers.get(b"content-type")
+        problem = media_type_problem(content_type, headers.get(b"content-encoding"))
+        if problem is not None:
+            return 415, _problem(problem)
+        state = self._app.state
+        cap: int = state.settings.report_max_bytes
+        body = await _read_asgi_capped(receive, headers.get(b"content-length", ""), cap)
+        if body is None:
+            return 413, _problem(f"the report is larger than {cap} bytes")
+        if not body:
+            return 400, _problem("the request has no body")
+        client = scope.get("client")
+        path = scope["path"]
+        arrival = Arrival(
+            Channel.HTTPS,
+            source=client[0] if client else None,
+            content_type=content_type,
+            meta={"path": path} if path != "/tlsrpt" else {},
+        )
+        intake: ReportIntake = state.tlsrpt_intake
+        outcome = await intake.submit_report(body, arrival)
+        return STATUS[outcome.disposition], outcome.to_dict()
+
+
+class _Disconnected(Exception):
+    """The client went away before its request body was complete."""
+
+
+async def _read_asgi_capped(receive: Receive, declared: str, cap: int) -> bytes | None:
+    """The request body, or ``None`` as soon as it is known to exceed ``cap`` bytes."""
+    if declared.isdigit() and int(declared) > cap:
+        return None
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise _Disconnected
+        body += message.get("body", b"")
+        if len(body) > cap:
+            return None
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
+    """A JSON answer rendered like ``JSONResponse`` (compact UTF-8)."""
+    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    data = body.encode("utf-8")
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
+    if status == 503:
+        headers.append((b"retry-after", b"60"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+def _problem(detail: str) -> dict[str, Any]:
+    return {"status": "error", "detail": detail}
