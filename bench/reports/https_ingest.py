@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import socket
 import ssl
 import subprocess
@@ -143,15 +144,25 @@ async def main() -> None:
                     *(client(port, context, bodies, statuses) for _ in range(args.clients))
                 )
                 elapsed = time.perf_counter() - started
+                server_cpu = _cpu_seconds(process.pid)
             finally:
                 process.terminate()
                 process.wait(30)
         count = await stored(data)
     scheme = "http" if args.plain else "https"
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(
         f"{scheme} ingest: {args.reports} reports, {args.clients} clients: {elapsed:.2f} s, "
-        f"{args.reports / elapsed:.0f} reports/s; answers {dict(statuses)}; stored {count}"
+        f"{args.reports / elapsed:.0f} reports/s; answers {dict(statuses)}; stored {count}; "
+        f"CPU s: server {server_cpu:.1f} (incl. start-up), client process "
+        f"{usage.ru_utime + usage.ru_stime:.1f} (incl. generating the bodies)"
     )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

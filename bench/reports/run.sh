@@ -39,14 +39,15 @@ uv run --frozen python -m compileall -q -j 0 .venv/lib src >/dev/null 2>&1 || tr
 rm -rf "$scratch/reports"
 uv run --frozen python bench/reports/generate.py "$scratch/reports" --count "$count"
 
-measure() {  # name, command...: wall seconds and peak RSS (KiB) from GNU time
-  local name="$1"; shift
+measure() {  # name, command...: wall seconds, peak RSS (KiB), CPU seconds (user + system,
+  local name="$1"; shift  # worker processes included) from GNU time
   /usr/bin/time -v "$@" > "$scratch/$name.out" 2> "$scratch/$name.time"
-  local wall rss
+  local wall rss cpu
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$scratch/$name.time" \
     | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$scratch/$name.time")
-  echo "$name $wall $rss"
+  cpu=$(awk -F': ' '/(User|System) time \(seconds\)/ {s += $2} END {print s}' "$scratch/$name.time")
+  echo "$name $wall $rss $cpu"
 }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -61,11 +62,19 @@ import sys
 count = int(sys.argv[1])
 rows = [line.split() for line in sys.argv[2:]]
 speed = {}
-for name, wall, rss in rows:
+cpu = {}
+for name, wall, rss, seconds in rows:
     speed[name] = count / float(wall)
-    print(f"{name:>10}: {float(wall):6.2f} s  {speed[name]:7.0f} reports/s  peak RSS {int(rss) / 1024:6.0f} MiB")
-print(f"mailshield / parsedmarc: {speed['mailshield'] / speed['parsedmarc']:.1f}x")
+    cpu[name] = float(seconds)
+    print(
+        f"{name:>10}: {float(wall):6.2f} s  {speed[name]:7.0f} reports/s"
+        f"  CPU {cpu[name]:6.2f} s  peak RSS {int(rss) / 1024:6.0f} MiB"
+    )
+print(f"mailshield / parsedmarc: {speed['mailshield'] / speed['parsedmarc']:.1f}x reports/s,"
+      f" {cpu['parsedmarc'] / cpu['mailshield']:.1f}x less CPU")
 PY
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average before HTTPS: $(cut -d' ' -f1-3 /proc/loadavg)"
 uv run --frozen python bench/reports/https_ingest.py --reports "$count" --clients "$clients"
 uv run --frozen python bench/reports/https_ingest.py --reports "$count" --clients "$clients" --plain
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
