@@ -1,14 +1,14 @@
 """One UDP socket to one DNS server, shared by the concurrent queries of a DNS client.
 
-Opening a socket (and an asyncio transport) for every query costs CPU and, worse for latency, a
-few event-loop turns before the query leaves: a query that follows an answer (the MX hosts'
-addresses after the MX answer) waits behind whatever else the loop is doing. A channel opens one
-connected socket when the first query waits and keeps it while any query waits, so a follow-up
-query is sent at once. Each datagram goes to the query whose ID it carries (RFC 1035 §4.1.1); a
-datagram that does not answer that query's question (``Message.is_response``) is dropped and the
-query keeps waiting, as dnspython does with ``ignore_unexpected``. IDs are random and never
-shared by two waiting queries (RFC 5452 §9.2). The socket is closed as soon as no query waits,
-so a channel never outlives its work.
+Opening a socket and an asyncio transport for every query costs CPU and, worse for latency, a
+few event-loop turns before the query leaves, so a query that follows an answer (the MX hosts'
+addresses after the MX answer) waits behind whatever else the loop is doing. A channel keeps one
+connected, non-blocking socket while any query waits, watched with ``loop.add_reader``, and sends
+each query the moment it is asked. Each datagram goes to the query whose ID it carries (RFC 1035
+§4.1.1); a datagram that does not answer that query's question (``Message.is_response``) is
+dropped and the query keeps waiting, as dnspython does with ``ignore_unexpected``. IDs are
+random and never shared by two waiting queries (RFC 5452 §9.2). The socket is closed as soon as
+no query waits, so a channel never outlives its work.
 
 Failures are raised as dnspython's query functions raise them: ``dns.exception.Timeout``,
 ``OSError`` (e.g. an ICMP port unreachable on the connected socket, RFC 1122 §4.1.3.3) or a
@@ -18,7 +18,9 @@ Failures are raised as dnspython's query functions raise them: ``dns.exception.T
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import secrets
+import socket
 
 import dns.exception
 import dns.message
@@ -26,6 +28,7 @@ import dns.message
 __all__ = ["UdpChannel"]
 
 _ID_SPACE = 1 << 16
+_MAX_QUEUED = 16  # datagrams kept for one waiting query; more are dropped
 
 
 class UdpChannel:
@@ -33,30 +36,34 @@ class UdpChannel:
 
     def __init__(self, address: str, port: int) -> None:
         self._remote = (address, port)
-        self._waiting: dict[int, asyncio.Future[bytes]] = {}
-        self._transport: asyncio.DatagramTransport | None = None
-        self._opening: asyncio.Future[asyncio.DatagramTransport] | None = None
+        version = ipaddress.ip_address(address).version
+        self._family = socket.AF_INET6 if version == 6 else socket.AF_INET
+        self._waiting: dict[int, asyncio.Queue[bytes | OSError]] = {}
+        self._socket: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def is_open(self) -> bool:
         """Whether the socket is open (it is only while a query waits)."""
-        return self._transport is not None
+        return self._socket is not None
 
     async def exchange(self, query: dns.message.Message, seconds: float) -> dns.message.Message:
         """Send ``query`` (its ID is replaced) and return the response to it within ``seconds``."""
         query_id = self._free_id()
         query.id = query_id
         wire = query.to_wire()
-        arrival = self._wait_for(query_id)
+        inbox: asyncio.Queue[bytes | OSError] = asyncio.Queue()
+        self._waiting[query_id] = inbox
         try:
             async with asyncio.timeout(seconds):
-                transport = self._transport or await self._open()
-                transport.sendto(wire)
+                await self._send(wire)
                 while True:
-                    response = dns.message.from_wire(await arrival)
+                    datagram = await inbox.get()
+                    if isinstance(datagram, OSError):
+                        raise datagram
+                    response = dns.message.from_wire(datagram)
                     if query.is_response(response):
-                        return response
-                    arrival = self._wait_for(query_id)  # not ours: keep waiting
+                        return response  # anything else with this ID is not ours: wait on
         except TimeoutError:
             raise dns.exception.Timeout(timeout=seconds) from None  # type: ignore[no-untyped-call]
         finally:
@@ -71,58 +78,53 @@ class UdpChannel:
             pass
         return query_id
 
-    def _wait_for(self, query_id: int) -> asyncio.Future[bytes]:
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._waiting[query_id] = future
-        return future
-
-    async def _open(self) -> asyncio.DatagramTransport:
-        """The socket, opened once however many queries ask for it at the same time."""
-        if self._opening is None:
-            self._opening = asyncio.ensure_future(self._connect())
-        opening = self._opening
+    async def _send(self, wire: bytes) -> None:
+        sock = self._socket or self._open()
         try:
-            return await asyncio.shield(opening)
-        finally:
-            if opening.done() and self._opening is opening:
-                self._opening = None
+            sock.send(wire)
+        except BlockingIOError:  # the send buffer is full: wait until it drains
+            await asyncio.get_running_loop().sock_sendall(sock, wire)
 
-    async def _connect(self) -> asyncio.DatagramTransport:
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Protocol(self), remote_addr=self._remote
-        )
-        self._transport = transport
-        if not self._waiting:  # every query gave up while the socket was opening
-            self._close()
-        return transport
+    def _open(self) -> socket.socket:
+        sock = socket.socket(self._family, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            sock.connect(self._remote)  # UDP: only fixes the peer, so replies are filtered
+            loop = asyncio.get_running_loop()
+            loop.add_reader(sock.fileno(), self._readable)
+        except BaseException:
+            sock.close()
+            raise
+        self._socket, self._loop = sock, loop
+        return sock
 
     def _close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+        sock, self._socket = self._socket, None
+        if sock is not None and self._loop is not None:
+            self._loop.remove_reader(sock.fileno())
+            sock.close()
 
-    def deliver(self, data: bytes) -> None:
-        """Hand a received datagram to the query waiting for its ID (others are dropped)."""
+    def _readable(self) -> None:
+        """Hand every queued datagram to the query waiting for its ID (others are dropped)."""
+        sock = self._socket
+        while sock is not None:
+            try:
+                data = sock.recv(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # an ICMP error: every waiting query fails with it
+                self._fail(exc)
+                return
+            self._deliver(data)
+            sock = self._socket
+
+    def _deliver(self, data: bytes) -> None:
         if len(data) < 2:
             return
-        future = self._waiting.get(int.from_bytes(data[:2], "big"))
-        if future is not None and not future.done():
-            future.set_result(data)
+        inbox = self._waiting.get(int.from_bytes(data[:2], "big"))
+        if inbox is not None and inbox.qsize() < _MAX_QUEUED:
+            inbox.put_nowait(data)
 
-    def fail(self, exc: Exception) -> None:
-        """The socket reported an error (ICMP): every waiting query fails with it."""
-        for future in self._waiting.values():
-            if not future.done():
-                future.set_exception(exc)
-
-
-class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, channel: UdpChannel) -> None:
-        self._channel = channel
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self._channel.deliver(data)
-
-    def error_received(self, exc: Exception) -> None:
-        self._channel.fail(exc)
+    def _fail(self, exc: OSError) -> None:
+        for inbox in self._waiting.values():
+            inbox.put_nowait(exc)
