@@ -105,18 +105,22 @@ class UdpChannel:
             sock.close()
 
     def _readable(self) -> None:
-        """Hand every queued datagram to the query waiting for its ID (others are dropped)."""
-        sock = self._socket
-        while sock is not None:
-            try:
-                data = sock.recv(65535)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:  # an ICMP error: every waiting query fails with it
-                self._fail(exc)
-                return
-            self._deliver(data)
-            sock = self._socket
+        """Hand one datagram to the query waiting for its ID (others are dropped).
+
+        One per call: the loop calls again while more are queued, so the work that follows a
+        reply (the MX hosts' addresses after the MX answer) is not queued behind every other
+        reply read in the same batch.
+        """
+        if self._socket is None:
+            return
+        try:
+            data = self._socket.recv(65535)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:  # an ICMP error: every waiting query fails with it
+            self._fail(exc)
+            return
+        self._deliver(data)
 
     def _deliver(self, data: bytes) -> None:
         if len(data) < 2:
