@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` starts MailShield, `make test` runs every test.
-.PHONY: run test check lock bench-checker
+.PHONY: run test check lock
 
 run:
 	scripts/run
