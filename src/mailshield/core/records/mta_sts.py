@@ -59,16 +59,15 @@ def is_valid_id(value: str) -> bool:
 
 def parse_record(raw: bytes | str, subject: str = "") -> tuple[StsRecord, tuple[Finding, ...]]:
     """Parse one candidate record, reporting every problem; never raises."""
-    text, is_ascii = version_fields.decode_txt(raw)
-    split = version_fields.split_fields(text, VERSION)
-    found: list[Finding] = []
-    if not is_ascii:
-        found.append(_invalid(subject, "it contains non-ASCII characters", text))
-    found.extend(_invalid(subject, problem, text) for problem in split.problems)
+    reading = version_fields.read_record(raw, VERSION, known=("id",))
+    text, split = reading.text, reading.fields
+    found = [_invalid(subject, problem, text) for problem in reading.problems]
     if split.lenient_version:
         found.append(finding(codes.RECORD_LENIENT_VERSION, subject, record=text))
     record_id = _check_id(split, subject, text, found)
-    _check_extensions(split, subject, text, found)
+    for name in reading.unknown:
+        found.append(finding(codes.RECORD_UNKNOWN_FIELD, subject, field=name))
+    found.extend(_invalid(subject, problem, text) for problem in reading.malformed)
     return StsRecord(text, record_id, split.fields), tuple(found)
 
 
@@ -88,14 +87,6 @@ def _check_id(
         found.append(_invalid(subject, problem, text))
         return None
     return value
-
-
-def _check_extensions(
-    split: version_fields.Fields, subject: str, text: str, found: list[Finding]
-) -> None:
-    unknown, problems = version_fields.extension_problems(split, known=("id",))
-    found.extend(finding(codes.RECORD_UNKNOWN_FIELD, subject, field=name) for name in unknown)
-    found.extend(_invalid(subject, problem, text) for problem in problems)
 
 
 def _invalid(subject: str, problem: str, text: str) -> Finding:

@@ -124,16 +124,15 @@ def _unquote(text: str) -> str:
 
 def parse_record(raw: bytes | str, subject: str = "") -> tuple[TlsRptRecord, tuple[Finding, ...]]:
     """Parse one candidate record, reporting every problem; never raises."""
-    text, is_ascii = version_fields.decode_txt(raw)
-    split = version_fields.split_fields(text, VERSION)
-    found: list[Finding] = []
-    if not is_ascii:
-        found.append(_invalid(subject, "it contains non-ASCII characters", text))
-    found.extend(_invalid(subject, problem, text) for problem in split.problems)
+    reading = version_fields.read_record(raw, VERSION, known=("rua",))
+    text, split = reading.text, reading.fields
+    found = [_invalid(subject, problem, text) for problem in reading.problems]
     if split.lenient_version:
         found.append(finding(codes.RECORD_LENIENT_VERSION, subject, record=text))
     destinations = _check_rua(split, subject, text, found)
-    _check_extensions(split, subject, text, found)
+    for name in reading.unknown:
+        found.append(finding(codes.RECORD_UNKNOWN_FIELD, subject, field=name))
+    found.extend(_invalid(subject, problem, text) for problem in reading.malformed)
     return TlsRptRecord(text, destinations, split.fields), tuple(found)
 
 
@@ -156,14 +155,6 @@ def _check_rua(
         problem = "rua names no usable mailto: or https: destination"
         found.append(_invalid(subject, problem, text))
     return destinations
-
-
-def _check_extensions(
-    split: version_fields.Fields, subject: str, text: str, found: list[Finding]
-) -> None:
-    unknown, problems = version_fields.extension_problems(split, known=("rua",))
-    found.extend(finding(codes.RECORD_UNKNOWN_FIELD, subject, field=name) for name in unknown)
-    found.extend(_invalid(subject, problem, text) for problem in problems)
 
 
 def _invalid(subject: str, problem: str, text: str) -> Finding:

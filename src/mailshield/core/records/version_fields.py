@@ -88,6 +88,28 @@ def unknown_fields(fields: Fields, known: Iterable[str]) -> list[tuple[str, bool
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A candidate record read with the shared rules of MTA-STS (RFC 8461 §3.1) and TLS-RPT
+    (RFC 8460 §3): its text, fields, every problem that makes it invalid, unknown field names."""
+
+    text: str
+    fields: Fields
+    problems: tuple[str, ...]  # encoding and field syntax
+    unknown: tuple[str, ...]  # well-formed extension fields (ignored by senders)
+    malformed: tuple[str, ...]  # problems of malformed extension fields
+
+
+def read_record(raw: bytes | str, version: str, known: Iterable[str]) -> Reading:
+    """Decode, split and check ``raw``: US-ASCII only, field syntax, extension fields."""
+    text, is_ascii = decode_txt(raw)
+    fields = split_fields(text, version)
+    problems = [] if is_ascii else ["it contains non-ASCII characters"]
+    problems.extend(fields.problems)
+    unknown, malformed = extension_problems(fields, known)
+    return Reading(text, fields, tuple(problems), tuple(unknown), tuple(malformed))
+
+
 def extension_problems(fields: Fields, known: Iterable[str]) -> tuple[list[str], list[str]]:
     """The unknown but well-formed field names (ignored by senders, worth a note) and the
     problems of malformed ones (which break the record)."""
