@@ -2,25 +2,28 @@
 # TLS-RPT intake benchmark: `mailshield reports import` against parsedmarc on the same files, then
 # HTTPS ingest with concurrent posting clients. Not a test; prints figures for bench/README.md.
 #
-#   bench/reports/run.sh [--count 10000] [--clients 32]
+#   bench/reports/run.sh [--count 10000] [--clients 32] [--skip-https]
 #
 # 1. generates COUNT distinct gzip TLS reports (bench/reports/generate.py) in a scratch folder;
 # 2. creates a venv for parsedmarc (PyPI) in the scratch folder and installs it there;
 # 3. compiles both tools' bytecode first (so neither pays for compiling its imports);
 # 4. runs `parsedmarc --offline -s -o OUT FOLDER` and `mailshield reports import --quiet FOLDER`
 #    (fresh SQLite database) under /usr/bin/time -v: reports/s and peak memory of each;
-# 5. runs bench/reports/https_ingest.py (uvicorn with TLS, SQLite) with CLIENTS connections.
+# 5. runs bench/reports/https_ingest.py (uvicorn with TLS, SQLite) with CLIENTS connections
+#    (left out with --skip-https).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/_uv.sh
 
 count=10000
 clients=32
+skip_https=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --count) count="$2"; shift 2 ;;
     --clients) clients="$2"; shift 2 ;;
-    *) echo "usage: $0 [--count N] [--clients N]" >&2; exit 2 ;;
+    --skip-https) skip_https=1; shift ;;
+    *) echo "usage: $0 [--count N] [--clients N] [--skip-https]" >&2; exit 2 ;;
   esac
 done
 
@@ -74,6 +77,7 @@ print(f"mailshield / parsedmarc: {speed['mailshield'] / speed['parsedmarc']:.1f}
       f" {cpu['parsedmarc'] / cpu['mailshield']:.1f}x less CPU")
 PY
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$skip_https" = 1 ] && exit 0
 echo "load average before HTTPS: $(cut -d' ' -f1-3 /proc/loadavg)"
 uv run --frozen python bench/reports/https_ingest.py --reports "$count" --clients "$clients"
 uv run --frozen python bench/reports/https_ingest.py --reports "$count" --clients "$clients" --plain
