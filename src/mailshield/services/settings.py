@@ -55,7 +55,13 @@ class Settings(BaseSettings):
         "auto", description="Whether the resolvers validate DNSSEC; auto asks the root's DNSKEY."
     )
     check_timeout: float = Field(10.0, description="Seconds for one HTTPS or SMTP probe.")
-    concurrency: int = Field(50, description="Domains checked at once in bulk mode.")
+    concurrency: int = Field(
+        50, description="Domains checked at once in bulk mode (in total, over all workers)."
+    )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop",
+        description="Event loop for checks: uvloop (asyncio's where uvloop is missing) or asyncio.",
+    )
     smtp_probe: bool = Field(True, description="Connect to MX hosts to test STARTTLS.")
     smtp_port: int = Field(25, description="SMTP port probed (change only in labs).")
     ca_bundle: Path | None = Field(None, description="Extra trusted roots (PEM), e.g. a lab CA.")
