@@ -37,14 +37,21 @@ def reports() -> None:
 
 
 def _run(ctx: click.Context, action: Callable[[Database, Settings], Awaitable[T]]) -> T:
-    """Run ``action`` on the configured database once its schema is current."""
+    """Run ``action`` on the configured database once its schema is current.
+
+    A database at the head, or an empty one with auto-migrate on (created in one step), is
+    checked without Alembic; anything else goes through the migrations as for ``serve``.
+    """
     from mailshield.interfaces.cli.db import run_with_database
-    from mailshield.interfaces.cli.serve import ensure_schema
+    from mailshield.storage.migrate_fast import ensure_current
 
     settings = settings_from(ctx)
 
     async def run(db: Database) -> T:
-        await ensure_schema(db, auto_migrate=settings.auto_migrate)
+        if not await ensure_current(db, create=settings.auto_migrate):
+            from mailshield.interfaces.cli.serve import ensure_schema
+
+            await ensure_schema(db, auto_migrate=settings.auto_migrate)
         return await action(db, settings)
 
     return run_with_database(settings.effective_database_url, run)
