@@ -1,21 +1,23 @@
-"""Checking many domains: bounded concurrency, results streamed as they complete.
+"""Checking many domains in this process: bounded concurrency, results streamed as they complete.
 
 Memory stays constant in the list size: domains are pulled from an iterator by a fixed number
-of workers and every report is handed to ``emit`` and dropped.
+of tasks and every result (a report, or whatever ``check`` returns) is handed to ``emit`` and
+dropped. Spreading a list over worker processes is ``bulk_pool``'s job.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from typing import TypeVar
 
-from mailshield.core.model import Report
+R = TypeVar("R")
 
 
 async def check_many(
-    check: Callable[[str], Awaitable[Report]],
+    check: Callable[[str], Awaitable[R]],
     domains: Iterable[str],
-    emit: Callable[[Report], None],
+    emit: Callable[[R], None],
     *,
     concurrency: int,
 ) -> int:
@@ -23,11 +25,11 @@ async def check_many(
     source: Iterator[str] = iter(domains)
     done = 0
 
-    async def worker() -> None:
+    async def one_at_a_time() -> None:
         nonlocal done
-        for domain in source:  # each worker pulls the next name when it is free
+        for domain in source:  # each task pulls the next name when it is free
             emit(await check(domain))
             done += 1
 
-    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    await asyncio.gather(*(one_at_a_time() for _ in range(max(1, concurrency))))
     return done

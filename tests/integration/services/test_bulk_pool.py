@@ -1,0 +1,115 @@
+"""Worker processes for bulk checks, with a stand-in check (no network): every name comes back
+exactly once, a crashed worker is reported with the names it held, and leaving early stops
+every worker. Both start methods are exercised: fork (the usual one) and forkserver (used when
+the caller has threads), where the check factory travels pickled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from mailshield.core.model import Status
+from mailshield.services.bulk_pool import Checked, WorkerPool
+from mailshield.services.bulk_worker import Check
+
+METHODS = [pytest.param("fork", id="fork"), pytest.param("forkserver", id="forkserver")]
+
+
+@dataclass(frozen=True, slots=True)
+class Echo:
+    """A check factory: each domain comes back as its own line, failing if it starts with
+    ``bad``; the process exits at once (a crash) on ``crash_on``, and ``hang_on`` never ends."""
+
+    crash_on: str = ""
+    hang_on: str = ""
+
+    def __call__(self) -> Check:
+        async def check(domain: str) -> tuple[str, Status]:
+            if domain == self.crash_on:
+                os._exit(7)
+            if domain == self.hang_on:
+                await asyncio.Event().wait()
+            await asyncio.sleep(0)  # let the other checks of the worker interleave
+            return f"{domain}\n", Status.FAIL if domain.startswith("bad") else Status.PASS
+
+        return check
+
+
+def names(count: int, *extra: str, prefix: str = "d") -> Iterator[str]:
+    """``d0.test`` … (or another prefix) and the extra names after them, lazily."""
+    yield from (f"{prefix}{index}.test" for index in range(count))
+    yield from extra
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_name_comes_back_once(method: str) -> None:
+    """Five hundred names over two workers: each is reported exactly once, with its status."""
+    seen: list[Checked] = []
+    with WorkerPool.start(Echo(), [3, 2], event_loop="uvloop", method=method) as pool:
+        lost = pool.run(names(500, "bad.test"), seen.append)
+    assert lost == []
+    assert sorted(c.domain for c in seen) == sorted(names(500, "bad.test"))
+    assert all(c.text == f"{c.domain}\n" for c in seen)
+    assert {c.domain for c in seen if c.status is Status.FAIL} == {"bad.test"}
+
+
+@pytest.mark.parametrize("event_loop", ["uvloop", "asyncio"])
+def test_both_event_loops_serve(event_loop: str) -> None:
+    """Workers run on either event loop."""
+    seen: list[Checked] = []
+    with WorkerPool.start(Echo(), [2, 2], event_loop=event_loop) as pool:
+        assert pool.run(names(20), seen.append) == []
+    assert len(seen) == 20
+
+
+def test_a_name_listed_twice_is_checked_twice() -> None:
+    """Duplicates in the list are each checked, as a single process would."""
+    seen: list[Checked] = []
+    with WorkerPool.start(Echo(), [1, 1], event_loop="uvloop") as pool:
+        assert pool.run(iter(["a.test", "a.test", "b.test"]), seen.append) == []
+    assert sorted(c.domain for c in seen) == ["a.test", "a.test", "b.test"]
+
+
+def test_an_empty_list_ends_at_once() -> None:
+    """With nothing to check, the workers are told so and end cleanly."""
+    with WorkerPool.start(Echo(), [2, 2], event_loop="uvloop") as pool:
+        assert pool.run(iter(()), lambda _checked: None) == []
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_crashed_worker_is_reported_with_what_it_held(method: str) -> None:
+    """A worker that dies mid-run is reported with its exit code and the names it held, none
+    of which was reported; no name is reported twice and nothing more is handed out."""
+    seen: list[str] = []
+    with WorkerPool.start(
+        Echo(crash_on="boom.test"), [2, 2], event_loop="uvloop", method=method
+    ) as pool:
+        lost = pool.run(
+            names(40, "boom.test", *names(400, prefix="e")), lambda c: seen.append(c.domain)
+        )
+    (crash,) = lost
+    assert crash.exitcode == 7
+    assert "boom.test" in crash.domains
+    assert not set(seen) & set(crash.domains)
+    assert len(seen) == len(set(seen))
+    assert len(seen) + len(crash.domains) < 440  # the rest of the list was not handed out
+
+
+def test_leaving_early_stops_every_worker() -> None:
+    """An interruption while checks are running (here raised by the writer, as a Ctrl-C would
+    be) stops the workers: none is left running, and the interruption goes on up."""
+    pool = WorkerPool.start(Echo(hang_on="d0.test"), [2, 2], event_loop="uvloop")
+    processes = pool.processes
+
+    def interrupt(_checked: Checked) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt), pool:
+        pool.run(names(10), interrupt)
+    assert len(processes) == 2
+    assert all(not process.is_alive() for process in processes)
+    assert all(process.exitcode is not None for process in processes)
