@@ -8,15 +8,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+import sqlite3
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
+from typing import TypeVar
 
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from mailshield.storage import sqlite
+
+T = TypeVar("T")
 
 
 class Database:
@@ -75,6 +80,19 @@ class Database:
             )
             async with connection.begin():
                 yield connection
+
+    async def driver_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """SQLite only: ``work(connection)`` on the ``sqlite3`` connection as one write
+        transaction (as :meth:`transaction`: write lock at BEGIN, foreign keys enforced,
+        committed when it returns, rolled back if it raises), run in a single call on the
+        driver's thread. For batches of many statements: one thread hop instead of one each.
+        """
+        if self.dialect != "sqlite":
+            raise ValueError(f"driver_transaction is for SQLite, not {self.dialect}")
+        async with self._engine.connect() as connection:
+            return await sqlite.run_on_driver(
+                connection, functools.partial(sqlite.immediate_transaction, work=work)
+            )
 
     async def ping(self, *, seconds: float = 2.0) -> bool:
         """Whether the database answers a trivial query within ``seconds``."""

@@ -11,12 +11,10 @@ splitting a message) is rare and written one decision at a time.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import operator
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Table, case, func, insert, literal, select, update
@@ -24,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mailshield.storage.columns import UTCDateTime
+from mailshield.storage.report_prepared import sqlite_datetime
 from mailshield.storage.report_rows import (
     CHANNEL_BITS,
     DUPLICATE,
@@ -196,22 +195,10 @@ def _convert(row: list[Any], converted: list[tuple[int, Callable[[Any], Any]]]) 
 
 def _sqlite_converter(column_type: Any) -> Callable[[Any], Any] | None:
     if isinstance(column_type, UTCDateTime):
-        return _sqlite_datetime
+        return sqlite_datetime
     if isinstance(column_type, JSON):
         return _sqlite_json
     return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    """SQLAlchemy's SQLite DATETIME text of a UTC instant (what ``UTCDateTime`` stores).
-
-    Cached: a batch repeats the same instants (report days, a report's received and
-    last-seen times), and aware datetimes hash and compare by the instant they name.
-    """
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _sqlite_json(value: Any) -> str | None:

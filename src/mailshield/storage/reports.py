@@ -19,6 +19,7 @@ after it returned never acknowledges anything that is not committed. Per decisio
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ from sqlalchemy import ColumnElement, Select, delete, exists, or_, select
 
 from mailshield.core.documents.tls_report_model import TlsReport
 from mailshield.storage.database import Database
+from mailshield.storage.report_prepared import PreparedReport, prepare
 from mailshield.storage.report_rows import (
     CHANNEL_BITS,
     QUARANTINED,
@@ -48,10 +50,13 @@ from mailshield.storage.report_tables import (
     tlsrpt_reports,
 )
 from mailshield.storage.report_writes import write_decisions
+from mailshield.storage.report_writes_sqlite import write_prepared
+from mailshield.storage.sqlite import run_on_driver
 
 __all__ = [
     "CHANNEL_BITS",
     "KeepReport",
+    "PreparedReport",
     "Quarantine",
     "RawArrival",
     "RawRecord",
@@ -107,10 +112,30 @@ class ReportStore:
     def database(self) -> Database:
         return self._db
 
-    async def write(self, decisions: Sequence[Decision]) -> list[Written]:
-        """Apply ``decisions`` in one transaction; when this returns, all are committed."""
+    async def write(self, decisions: Sequence[Decision | PreparedReport]) -> list[Written]:
+        """Apply ``decisions`` in one transaction; when this returns, all are committed.
+
+        On SQLite, new arrivals of reports (prepared or not) are written by one call on the
+        driver's thread (:mod:`~mailshield.storage.report_writes_sqlite`); a batch of only
+        those is the whole transaction in that one call. :class:`PreparedReport` is for
+        SQLite only.
+        """
+        if self._db.dialect != "sqlite":
+            async with self._db.transaction() as connection:
+                return await write_decisions(connection, _unprepared(decisions))
+        fresh = [index for index, d in enumerate(decisions) if _is_fresh(d)]
+        write = functools.partial(write_prepared, batch=[_prepared(decisions[i]) for i in fresh])
+        if len(fresh) == len(decisions):
+            return await self._db.driver_transaction(write)
+        results: dict[int, Written] = {}
         async with self._db.transaction() as connection:
-            return await write_decisions(connection, decisions)
+            if fresh:
+                results.update(zip(fresh, await run_on_driver(connection, write), strict=True))
+            rest = [index for index in range(len(decisions)) if index not in results]
+            others = _unprepared([decisions[index] for index in rest])
+            written = await write_decisions(connection, others)
+            results.update(zip(rest, written, strict=True))
+        return [results[index] for index in range(len(decisions))]
 
     async def find(self, organization_name: str, report_id: str) -> StoredReport | None:
         """The stored report with this key (compared folded, like the dedupe key)."""
@@ -193,6 +218,29 @@ class ReportStore:
             deleted += result.rowcount
             if result.rowcount < batch:
                 return deleted
+
+
+def _is_fresh(decision: Decision | PreparedReport) -> bool:
+    """A new arrival of a report: what the SQLite batch writer takes."""
+    return isinstance(decision, PreparedReport) or (
+        isinstance(decision, KeepReport) and decision.raw is not None
+    )
+
+
+def _unprepared(decisions: Sequence[Decision | PreparedReport]) -> list[Decision]:
+    """``decisions`` for the general writer, which takes no prepared rows (SQLite only)."""
+    general = [d for d in decisions if not isinstance(d, PreparedReport)]
+    if len(general) != len(decisions):
+        raise TypeError("prepared reports are written on SQLite only")
+    return general
+
+
+def _prepared(decision: Decision | PreparedReport) -> PreparedReport:
+    if isinstance(decision, PreparedReport):
+        return decision
+    assert isinstance(decision, KeepReport)
+    assert decision.raw is not None
+    return prepare(decision.report, decision.raw)
 
 
 def _folded_key(organization_name: str, report_id: str) -> tuple[str, str]:

@@ -17,11 +17,16 @@ Two connection execution options steer each transaction:
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, Engine
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
 """How long a connection waits for another connection's write lock before failing."""
@@ -72,3 +77,32 @@ def _on_begin(connection: Connection) -> None:
     connection.exec_driver_sql(f"PRAGMA foreign_keys={enforce}")
     mode = "IMMEDIATE" if options.get(BEGIN_OPTION) == "IMMEDIATE" else "DEFERRED"
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+async def run_on_driver(connection: AsyncConnection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` with the ``sqlite3`` connection behind ``connection``, in one call on the
+    thread aiosqlite owns it with (one thread hop, however many statements ``work`` runs).
+
+    Whatever transaction ``connection`` is in, ``work`` runs inside it. aiosqlite has no
+    public call for this; ``Connection._execute`` is the call its own methods queue through.
+    """
+    fairy = await connection.get_raw_connection()
+    driver: Any = fairy.driver_connection
+    return cast(T, await driver._execute(lambda: work(driver._conn)))
+
+
+def immediate_transaction(
+    connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]
+) -> T:
+    """``work`` in a write transaction taken at BEGIN (``BEGIN IMMEDIATE``, foreign keys
+    enforced): committed when it returns, rolled back if it raises. For a connection set up by
+    :func:`install` (autocommit at the driver level, so BEGIN is ours to emit)."""
+    connection.execute("PRAGMA foreign_keys=ON")
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(connection)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return result
