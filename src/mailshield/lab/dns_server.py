@@ -21,7 +21,7 @@ import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import cast
+from typing import TypeVar, cast
 
 import dns.exception
 import dns.flags
@@ -33,6 +33,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from mailshield.lab.dns_answers import WireAnswers
+from mailshield.lab.dns_wire import CD, RD, read_query
 from mailshield.lab.scenario import DnsFault, FaultAction
 from mailshield.lab.zones import DEFAULT_TTL, ZoneSet
 
@@ -45,6 +47,7 @@ _FILLER_STRINGS = 4  # strings per filler TXT record
 _CACHE_SIZE = 100_000  # remembered replies; the cache is emptied when full
 
 FaultKey = tuple[dns.name.Name, dns.rdatatype.RdataType | None]
+_K = TypeVar("_K")
 
 
 class _Miss:
@@ -63,18 +66,32 @@ class Reply:
 
 
 class Responder:
-    """Answers queries from a :class:`ZoneSet`, with faults and latency; no I/O."""
+    """Answers queries from a :class:`ZoneSet`, with faults and latency; no I/O.
+
+    Zones and faults are read when the responder is built and replies are remembered, so build
+    a new responder after changing either; ``latency`` may change at any time.
+    ``wire_answers=False`` renders every reply through dnspython (the reference the fast path
+    is tested against).
+    """
 
     def __init__(
-        self, zones: ZoneSet, faults: Iterable[DnsFault] = (), *, latency: float = 0.0
+        self,
+        zones: ZoneSet,
+        faults: Iterable[DnsFault] = (),
+        *,
+        latency: float = 0.0,
+        wire_answers: bool = True,
     ) -> None:
         self.zones = zones
         self.latency = latency
-        self._cache: dict[tuple[bytes, bool], Reply | _Miss | None] = {}
+        self._exact: dict[tuple[bytes, bool], Reply | None] = {}
+        self._replies: dict[tuple[bytes, int, bool, bool, int], bytes] = {}
         self.faults: dict[FaultKey, DnsFault] = {}
         for fault in faults:
             rdtype = dns.rdatatype.from_text(fault.rdtype) if fault.rdtype else None
             self.faults[(dns.name.from_text(fault.name), rdtype)] = fault
+        faulted = frozenset(_lower_wire(name) for name, _ in self.faults)
+        self._wire = WireAnswers(zones, faulted) if wire_answers else None
 
     def fault_for(self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> DnsFault | None:
         """The fault for this exact name and type, else the one for the name and every type."""
@@ -85,33 +102,49 @@ class Responder:
     def respond(self, wire: bytes, *, tcp: bool) -> Reply | None:
         """The reply to one query received over UDP or TCP; ``None``: stay silent.
 
-        The reply is a function of the query's bytes after its ID, so replies are remembered by
-        those bytes and only the ID is patched on a repeat (the zones never change).
+        Replies are remembered by the query's bytes after its ID, so a repeated query costs a
+        dictionary lookup and the new ID. Every reply waits ``latency`` seconds, plus a fault's
+        own latency.
         """
         key = (wire[2:], tcp)
-        cached = self._cache.get(key, _MISS)
-        if cached is _MISS:
-            cached = self._respond(wire, tcp=tcp)
-            if len(self._cache) >= _CACHE_SIZE:
-                self._cache.clear()
-            self._cache[key] = cached
-        if cached is None or isinstance(cached, _Miss):
+        cached = self._exact.get(key, _MISS)
+        if isinstance(cached, _Miss):
+            cached = _remember(self._exact, key, self._reply(wire, tcp=tcp))
+        if cached is None:
             return None
-        return Reply(wire[:2] + cached.wire[2:], cached.delay)
+        return Reply(wire[:2] + cached.wire[2:], self.latency + cached.delay)
+
+    def _reply(self, wire: bytes, *, tcp: bool) -> Reply | None:
+        """A plain query (:func:`~mailshield.lab.dns_wire.read_query`) is answered from the
+        zones' wire form and remembered by what decides its reply, so the same question asked
+        in other words (another ID, an AD flag, other EDNS options) is not answered twice: the
+        question as sent, the RD and CD flags, EDNS and its DO flag, the size the reply may
+        take. Anything else goes through dnspython."""
+        query = read_query(wire) if self._wire is not None else None
+        if query is not None and self._wire is not None:
+            limit = 65535 if tcp else min(max(query.payload, _UDP_MIN), _UDP_MAX)
+            key = (query.question, query.flags & (RD | CD), query.edns, query.do, limit)
+            body = self._replies.get(key)
+            if body is None:
+                body = self._wire.answer(query, limit)
+            if body is not None:
+                return Reply(_remember(self._replies, key, body))
+        return self._respond(wire, tcp=tcp)
 
     def _respond(self, wire: bytes, *, tcp: bool) -> Reply | None:
+        """The reply through dnspython, its delay being a fault's latency only."""
         try:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
-            return self._format_error(wire)
+            return _format_error(wire)
         if query.flags & dns.flags.QR:
             return None  # a response, not a query: never answer it
         if query.opcode() != dns.opcode.QUERY or len(query.question) != 1:
             rcode = dns.rcode.NOTIMP if query.opcode() != dns.opcode.QUERY else dns.rcode.FORMERR
-            return Reply(_error(query, rcode).to_wire(), self.latency)
+            return Reply(_error(query, rcode).to_wire())
         question = query.question[0]
         fault = self.fault_for(question.name, question.rdtype)
-        delay = self.latency + (fault.latency_ms / 1000 if fault else 0.0)
+        delay = fault.latency_ms / 1000 if fault else 0.0
         action = fault.action if fault else FaultAction.ANSWER
         if action is FaultAction.TIMEOUT:
             return None
@@ -126,7 +159,7 @@ class Responder:
     def _answer(
         self, query: dns.message.Message, question: dns.rrset.RRset, fault: DnsFault | None
     ) -> dns.message.Message:
-        response = dns.message.make_response(query)
+        response = _response_to(query)
         if question.rdclass != dns.rdataclass.IN:
             response.set_rcode(dns.rcode.REFUSED)
             return response
@@ -143,13 +176,6 @@ class Responder:
             response.authority.clear()
             response.answer.append(filler_txt(question.name, fault.size))
         return response
-
-    def _format_error(self, wire: bytes) -> Reply | None:
-        """FORMERR echoing the ID of an unparsable query (RFC 1035 §4.1.1); drop noise."""
-        if len(wire) < 12 or wire[2] & 0x80:
-            return None
-        header = struct.pack("!HHHHHH", struct.unpack("!H", wire[:2])[0], 0x8001, 0, 0, 0, 0)
-        return Reply(header, self.latency)
 
 
 def filler_txt(name: dns.name.Name, size: int) -> dns.rrset.RRset:
@@ -168,15 +194,49 @@ def filler_txt(name: dns.name.Name, size: int) -> dns.rrset.RRset:
     return rrset
 
 
-def _error(query: dns.message.Message, rcode: dns.rcode.Rcode) -> dns.message.Message:
+_V = TypeVar("_V")
+
+
+def _remember(cache: dict[_K, _V], key: _K, value: _V) -> _V:
+    """Store ``value`` under ``key`` (emptying ``cache`` first when it is full); return it."""
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _lower_wire(name: dns.name.Name) -> bytes:
+    wire = name.canonicalize().to_wire()
+    assert wire is not None  # without a file, to_wire returns the bytes
+    return wire
+
+
+def _format_error(wire: bytes) -> Reply | None:
+    """FORMERR echoing the ID of an unparsable query (RFC 1035 §4.1.1); drop noise."""
+    if len(wire) < 12 or wire[2] & 0x80:
+        return None
+    return Reply(struct.pack("!HHHHHH", struct.unpack("!H", wire[:2])[0], 0x8001, 0, 0, 0, 0))
+
+
+def _response_to(query: dns.message.Message) -> dns.message.Message:
+    """An empty response echoing RD (RFC 1035 §4.1.1), CD (RFC 4035 §3.1.6) and, with EDNS,
+    DO (RFC 3225 §3)."""
     response = dns.message.make_response(query)
+    response.flags |= query.flags & dns.flags.CD
+    if query.edns >= 0 and query.ednsflags & dns.flags.DO:
+        response.want_dnssec(True)
+    return response
+
+
+def _error(query: dns.message.Message, rcode: dns.rcode.Rcode) -> dns.message.Message:
+    response = _response_to(query)
     response.set_rcode(rcode)
     return response
 
 
 def _truncated(query: dns.message.Message) -> dns.message.Message:
     """An empty answer with TC set: the client must retry over TCP (RFC 7766 §5)."""
-    response = dns.message.make_response(query)
+    response = _response_to(query)
     response.flags |= dns.flags.TC | dns.flags.AA
     return response
 

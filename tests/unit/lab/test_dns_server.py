@@ -96,3 +96,25 @@ def test_filler_holds_at_least_the_requested_bytes() -> None:
     rrset = filler_txt(dns.name.from_text("x.test"), 3000)
     assert sum(len(s) for rdata in rrset for s in rdata.strings) >= 3000  # type: ignore[attr-defined]
     assert len(rrset) > 1
+
+
+def test_latency_change_applies_to_remembered_replies() -> None:
+    """A reply already remembered waits the latency in force when the query arrives."""
+    scenario = parse_scenario(SCENARIO)
+    responder = Responder(build_zones(scenario), scenario.faults, latency=0.02)
+    wire = dns.message.make_query("r.test", "TXT").to_wire()
+    assert (first := responder.respond(wire, tcp=False)) is not None
+    responder.latency = 0.05
+    assert (second := responder.respond(wire, tcp=False)) is not None
+    assert first.delay == pytest.approx(0.02)
+    assert second.delay == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("name", ["r.test", "missing.r.test", "big.r.test"], ids=str)
+def test_cd_and_do_are_echoed(responder: Responder, name: str) -> None:
+    """CD (RFC 4035 §3.1.6) and DO (RFC 3225 §3) come back as the query set them."""
+    query = dns.message.make_query(name, "TXT", use_edns=0, want_dnssec=True, payload=512)
+    query.flags |= dns.flags.CD
+    response = reply_to(responder, query)
+    assert response.flags & dns.flags.CD
+    assert response.ednsflags & dns.flags.DO
