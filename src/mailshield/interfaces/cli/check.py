@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
-from mailshield.core.model import Report, Status
+from mailshield.core.model import Report
 from mailshield.core.names import InvalidName, to_alabel
+from mailshield.interfaces.cli.check_exit import exit_code
 from mailshield.interfaces.cli.context import settings_from
 from mailshield.interfaces.cli.render import (
     csv_header,
@@ -33,22 +19,12 @@ from mailshield.interfaces.cli.render import (
     print_report,
     report_json,
 )
-from mailshield.interfaces.cli.resume import done_domains, drop_partial_line
 
 if TYPE_CHECKING:
     from mailshield.services.checker import Checker
+    from mailshield.services.settings import Settings
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNTESTED = 0, 1, 2, 3
 FORMATS = ("text", "json", "jsonl", "csv")
-
-
-def exit_code(worst: Status | None) -> int:
-    """0 no failures, 1 some fail, 3 could not test (and nothing failed)."""
-    if worst is Status.FAIL:
-        return EXIT_FAIL
-    if worst is Status.ERROR:
-        return EXIT_UNTESTED
-    return EXIT_OK
 
 
 @click.command()
@@ -87,7 +63,14 @@ def exit_code(worst: Status | None) -> int:
     help="Whether the resolvers validate DNSSEC (default auto: ask the root's DNSKEY).",
 )
 @click.option(
-    "--concurrency", type=click.IntRange(1, 10000), help="Domains checked at once (bulk)."
+    "--concurrency",
+    type=click.IntRange(1, 10000),
+    help="Domains checked at once (bulk; in total, shared by the workers).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    help="Worker processes for a bulk list (default: one per CPU; 1 for short lists).",
 )
 @click.option("--no-smtp", is_flag=True, help="Do not connect to MX hosts (STARTTLS not tested).")
 @click.option(
@@ -117,6 +100,7 @@ def check(
     timeout: float | None,
     dnssec_validation: str | None,
     concurrency: int | None,
+    workers: int | None,
     no_smtp: bool,
     selectors: tuple[str, ...],
     ca_bundle: Path | None,
@@ -139,13 +123,13 @@ def check(
         smtp_port=smtp_port,
     )
     fmt = "json" if as_json else fmt or _format_for(output, bulk=domains_file is not None)
-    from mailshield.interfaces.assembly import build_checker  # heavy: only when checking
-
-    checker = build_checker(settings, dkim_selectors=selectors)
     if domain is not None:
-        ctx.exit(_check_one(checker, _alabel_or_usage(domain), fmt, output, verbose))
+        from mailshield.interfaces.assembly import build_checker  # heavy: only when checking
+
+        checker = build_checker(settings, dkim_selectors=selectors)
+        ctx.exit(_check_one(checker, _alabel_or_usage(domain), fmt, output, verbose, settings))
     assert domains_file is not None
-    ctx.exit(_check_file(checker, domains_file, fmt, output, settings.concurrency))
+    ctx.exit(_check_file(settings, selectors, domains_file, fmt, output, workers))
 
 
 def _alabel_or_usage(domain: str) -> str:
@@ -162,8 +146,17 @@ def _format_for(output: Path | None, *, bulk: bool) -> str:
     return "jsonl" if bulk and output else "text"
 
 
-def _check_one(checker: Checker, domain: str, fmt: str, output: Path | None, verbose: bool) -> int:
-    report = asyncio.run(checker.check(domain))
+def _check_one(
+    checker: Checker,
+    domain: str,
+    fmt: str,
+    output: Path | None,
+    verbose: bool,
+    settings: Settings,
+) -> int:
+    from mailshield.services.event_loop import run
+
+    report = run(checker.check(domain), choice=settings.event_loop)
     if fmt == "text" and output is None:
         print_report(Console(), report, verbose=verbose)
     else:
@@ -175,88 +168,32 @@ def _check_one(checker: Checker, domain: str, fmt: str, output: Path | None, ver
     return exit_code(report.status)
 
 
-def _render(report: Report, fmt: str, *, header: bool = True) -> str:
-    """``report`` in ``fmt``; bulk CSV output writes its header once, so rows come without."""
+def _render(report: Report, fmt: str) -> str:
+    """``report`` in ``fmt`` (CSV: the header and its row)."""
     if fmt == "csv":
-        return csv_text([csv_header(), csv_row(report)] if header else [csv_row(report)])
+        return csv_text([csv_header(), csv_row(report)])
     if fmt == "jsonl":
         return report_json(report, indent=None) + "\n"
     return report_json(report) + "\n"
 
 
-def read_domains(path: Path) -> Iterator[str]:
-    """Domain names from a file, one per line; blank lines and # comments skipped."""
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            name = line.split("#", 1)[0].strip()
-            if name:
-                yield name
-
-
 def _check_file(
-    checker: Checker, path: Path, fmt: str, output: Path | None, concurrency: int
+    settings: Settings,
+    selectors: tuple[str, ...],
+    path: Path,
+    fmt: str,
+    output: Path | None,
+    workers: int | None,
 ) -> int:
-    from mailshield.services.bulk import check_many
+    from mailshield.interfaces.cli.check_bulk import check_file
+    from mailshield.interfaces.cli.check_job import RenderedCheck
 
-    if fmt in ("text", "json"):
-        fmt = "jsonl"
-    if output is not None:
-        drop_partial_line(output)  # left by an interrupted run
-    done = done_domains(output, fmt) if output else set()
-    total = sum(1 for _ in read_domains(path))
-    worst: list[Status] = []
-    sink: IO[str] = output.open("a", encoding="utf-8") if output else sys.stdout
-    if fmt == "csv" and (output is None or output.stat().st_size == 0):
-        sink.write(csv_text([csv_header()]))
-    console = Console(stderr=True)
-    with _progress(console) as progress:
-        task = progress.add_task("checking", total=total, completed=len(done))
-
-        def emit(report: Report) -> None:
-            sink.write(_render(report, fmt, header=False))
-            sink.flush()
-            worst.append(report.status)
-            progress.advance(task)
-
-        todo = (d for d in _valid_domains(read_domains(path), console) if d not in done)
-        asyncio.run(check_many(checker.check, todo, emit, concurrency=concurrency))
-    if output is not None:
-        sink.close()
-    summary = _summary(worst)
-    console.print(f"{len(worst)} checked, {len(done)} skipped (already in output). {summary}")
-    return exit_code(max(worst, key=lambda s: s.severity) if worst else None)
-
-
-def _valid_domains(names: Iterator[str], console: Console) -> Iterator[str]:
-    for name in names:
-        try:
-            yield to_alabel(name)
-        except InvalidName as exc:
-            console.print(f"[yellow]skipping {name!r}: {exc}[/]")
-
-
-def _summary(statuses: list[Status]) -> str:
-    counts = {s: statuses.count(s) for s in (Status.FAIL, Status.ERROR)}
-    return f"{counts[Status.FAIL]} with failures, {counts[Status.ERROR]} with untested checks."
-
-
-class _RateColumn(ProgressColumn):
-    """Domains per second."""
-
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.1f} domains/s" if speed else "– domains/s", style="cyan")
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        _RateColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=console,
+    job = RenderedCheck(settings, selectors, "csv" if fmt == "csv" else "jsonl")
+    return check_file(
+        job,
+        path,
+        output,
+        concurrency=settings.concurrency,
+        workers=workers,
+        event_loop=settings.event_loop,
     )

@@ -1,0 +1,50 @@
+"""What a bulk run does with each domain, in whichever process checks it: check, then render the
+output line (rendering is CPU work, so it is done where the checking is, not by the writer).
+
+A :class:`RenderedCheck` is a small picklable value, so a worker process can be handed it and
+build its own checker from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mailshield.core.model import Report, Status
+from mailshield.interfaces.cli.render import csv_row, csv_text, report_json
+
+if TYPE_CHECKING:
+    from mailshield.services.bulk_worker import Check
+    from mailshield.services.settings import Settings
+
+BULK_FORMATS = ("jsonl", "csv")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedCheck:
+    """Builds a function checking one domain and returning its output line and status."""
+
+    settings: Settings
+    selectors: tuple[str, ...]
+    fmt: str  # jsonl or csv
+
+    def __call__(self) -> Check:
+        """A checker wired from the settings, wrapped to render each report as one line."""
+        from mailshield.interfaces.assembly import build_checker  # heavy: only when checking
+
+        checker = build_checker(self.settings, dkim_selectors=self.selectors)
+        fmt = self.fmt
+
+        async def check(domain: str) -> tuple[str, Status]:
+            report = await checker.check(domain)
+            return render_line(report, fmt), report.status
+
+        return check
+
+
+def render_line(report: Report, fmt: str) -> str:
+    """``report`` as one line of bulk output: a CSV row (the header is written once, apart) or a
+    JSON object."""
+    if fmt == "csv":
+        return csv_text([csv_row(report)])
+    return report_json(report, indent=None) + "\n"
