@@ -2,7 +2,7 @@
 
 Only class IN records of the types below are decoded, each checked to fill its rdata exactly;
 any other record keeps its octets and reads as the RFC 3597 §5 generic text ``\\# LEN HEX``
-(spelled as dnspython spells it: hex in 32-digit groups).
+(spelled as dnspython spells it).
 """
 
 from __future__ import annotations
@@ -81,11 +81,18 @@ def _txt(data: bytes, start: int, end: int, _: NameCache | None) -> bytes:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
+_DIGEST_SIZES = {1: 32, 2: 64}  # RFC 6698 §2.1.3: SHA-256 and SHA-512 digests
+
+
 def _tlsa(data: bytes, start: int, end: int, _: NameCache | None) -> TlsaRecord:
-    """RFC 6698 §2.1: usage, selector and matching type octets, then the association data."""
+    """RFC 6698 §2.1: usage, selector and matching type octets, then the association data,
+    which for a digest has the digest's size (dnspython refuses the record otherwise)."""
     if end - start < 3:
         raise WireError("a TLSA record is too short")
-    return TlsaRecord(data[start], data[start + 1], data[start + 2], data[start + 3 : end])
+    mtype = data[start + 2]
+    if _DIGEST_SIZES.get(mtype, end - start - 3) != end - start - 3:
+        raise WireError("TLSA association data does not have its matching type's size")
+    return TlsaRecord(data[start], data[start + 1], mtype, data[start + 3 : end])
 
 
 _DECODERS: dict[int, Callable[[bytes, int, int, NameCache | None], DnsRecord]] = {
@@ -103,9 +110,7 @@ DECODED_TYPES = frozenset(_DECODERS)
 
 def generic_text(rdata: bytes) -> str:
     """RFC 3597 §5: ``\\# LEN HEX``."""
-    digits = rdata.hex()
-    groups = " ".join(digits[i : i + 32] for i in range(0, len(digits), 32))
-    return f"\\# {len(rdata)} {groups}"
+    return f"\\# {len(rdata)} {rdata.hex()}"
 
 
 def ipv6_text(octets: bytes) -> str:
