@@ -26,7 +26,7 @@ from bench.checker.tools import (
     tool_env,
     verify,
 )
-from bench.checker.world import DNS_IP, bulk_scenario, running_lab, write_domains
+from bench.checker.world import DNS_IP, bulk_scenario, running_bulk_lab, write_domains
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -86,7 +86,7 @@ def _floats(text: str) -> list[float]:
 def _warm_up(args: argparse.Namespace, workdir: Path) -> None:
     """Run each tool once on a few domains, so both start with their bytecode cached."""
     scenario = bulk_scenario(5, 0.0)
-    with running_lab(scenario, workdir / "lab") as lab:
+    with running_bulk_lab(scenario, workdir / "lab") as lab:
         domains = write_domains(scenario, workdir / "warm-up.txt")
         for run in _runs(args, workdir, domains, lab.ca_path, smtp=True, tag="warm-up"):
             execute(run, workdir / f"{run.tool}-warm-up.log")
@@ -104,11 +104,11 @@ def _bulk_at(
         for tool in ("mailshield", "checkdmarc"):
             limit = sample if tool == "checkdmarc" else None
             names = [d.name for d in scenario.domains][:limit]
-            with running_lab(scenario, workdir / "lab") as lab:
+            with running_bulk_lab(scenario, workdir / "lab") as lab:
                 domains = write_domains(scenario, workdir / f"domains-{len(names)}.txt", limit)
                 tag = f"{latency:g}ms"
                 run = _run_of(args, workdir, tool, domains, lab.ca_path, smtp=smtp, tag=tag)
-                timing = execute(run, workdir / f"{tool}-{run.mode}-{tag}.log")
+                timing = execute(run, workdir / f"{tool}-{run.mode}-{tag}.log", lab.daemon_cpu)
             outcomes[tool] = verify(run, timing, names)
             _say(report.outcome_line(outcomes[tool]))
             summary["bulk"].append({"latency_ms": latency, **report.outcome_dict(outcomes[tool])})

@@ -99,6 +99,8 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
         "domains_per_second": outcome.rate,
         "tool_cpu_seconds": t.tool_cpu,
         "lab_cpu_seconds": t.lab_cpu,
+        "lab_dns_cpu_seconds": t.dns_cpu,
+        "lab_daemon_cpu_seconds": t.daemon_cpu,
         "load_before": t.load_before,
         "exit_code": t.exit_code,
     }

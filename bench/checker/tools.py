@@ -24,7 +24,7 @@ import os
 import resource
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,13 +47,19 @@ class Run:
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """How long a run took and what it cost: wall seconds and CPU seconds of tool and lab."""
+    """How long a run took and what it cost: wall seconds and CPU seconds of tool and lab (the
+    DNS thread of this process, and the lab's daemons)."""
 
     wall: float
     tool_cpu: float
-    lab_cpu: float
+    dns_cpu: float
+    daemon_cpu: float
     load_before: float  # 1-minute load average when the run started
     exit_code: int
+
+    @property
+    def lab_cpu(self) -> float:
+        return self.dns_cpu + self.daemon_cpu
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,20 +119,23 @@ def _mode(smtp: bool) -> str:
     return "smtp" if smtp else "dns"
 
 
-def execute(run: Run, log: Path) -> Timing:
+def execute(run: Run, log: Path, daemon_cpu: Callable[[], float] = lambda: 0.0) -> Timing:
     """Run ``run`` to completion (stdout and stderr to ``log``), timing it.
 
-    Tool CPU is the children's rusage; lab CPU is this process's own CPU time, spent by the lab's
-    thread while the main thread waits.
+    Tool CPU is the children's rusage; the lab's DNS CPU is this process's own CPU time, spent
+    by the lab's thread while the main thread waits; ``daemon_cpu`` reads what the lab's daemons
+    have spent so far.
     """
     run.output.unlink(missing_ok=True)
     load = os.getloadavg()[0]
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     own = os.times()
+    daemons = daemon_cpu()
     start = time.perf_counter()
     with log.open("w", encoding="utf-8") as sink:
         completed = subprocess.run(run.argv, env=run.env, stdout=sink, stderr=sink, check=False)
     wall = time.perf_counter() - start
+    daemons = daemon_cpu() - daemons
     own_after = os.times()
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if completed.returncode not in run.ok_codes:
@@ -134,8 +143,8 @@ def execute(run: Run, log: Path) -> Timing:
             f"{run.tool} exited with {completed.returncode}; see {log}\n  {' '.join(run.argv)}"
         )
     tool_cpu = _cpu(children_after) - _cpu(children)
-    lab_cpu = (own_after.user + own_after.system) - (own.user + own.system)
-    return Timing(wall, tool_cpu, lab_cpu, load, completed.returncode)
+    dns_cpu = (own_after.user + own_after.system) - (own.user + own.system)
+    return Timing(wall, tool_cpu, dns_cpu, daemons, load, completed.returncode)
 
 
 def _cpu(usage: resource.struct_rusage) -> float:

@@ -1,4 +1,9 @@
-"""The worlds the benchmark runs in: lab scenarios, a running lab, and a DNS query recorder.
+"""The worlds the benchmark runs in: lab scenarios, the labs serving them, a DNS query recorder.
+
+The bulk lab (:func:`running_bulk_lab`) keeps its own CPU low: the lab's DNS server answers in a
+thread of this process, Debian's Postfix is every MX and nginx every policy host
+(:mod:`bench.checker.daemons`). The one-domain lab (:func:`running_lab`) is the lab's own, all
+Python: its timing is about waiting, not CPU, and its servers answer at once.
 
 Every address is in 127.0.12.0/24 (this benchmark's range) and, as ``run.sh`` starts the benchmark
 in a private network namespace, nothing can reach beyond loopback anyway. The DNS server listens
@@ -7,7 +12,10 @@ on port 53 because checkdmarc's ``-n`` takes bare IP addresses.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,10 +24,16 @@ from typing import Any
 
 import dns.message
 import dns.rdatatype
+from bench.checker.daemons import nginx_policy_host, postfix_mx, tree_cpu
 
+from mailshield.lab.behaviours import MxBehaviour, PolicyBehaviour
+from mailshield.lab.ca import LabCA
+from mailshield.lab.dns_server import DnsServer, Responder
+from mailshield.lab.endpoint import Endpoint
 from mailshield.lab.runner import Lab, LabThread
 from mailshield.lab.scenario import Scenario, scenario_from_dict
 from mailshield.lab.scenarios import generate_bulk
+from mailshield.lab.zones import build_zones
 
 DNS_IP = "127.0.12.53"
 BULK_MX = "127.0.12.25"
@@ -82,6 +96,92 @@ def running_lab(scenario: Scenario, workdir: Path) -> Iterator[Lab]:
     """The lab serving ``scenario`` from a thread of this process, stopped on exit."""
     with LabThread(scenario, workdir) as lab:
         yield lab
+
+
+@dataclass(frozen=True, slots=True)
+class BulkLab:
+    """A running bulk lab: the CA to trust, and what its daemons have spent."""
+
+    ca_path: Path
+    daemon_pids: tuple[int | None, ...]
+
+    def daemon_cpu(self) -> float:
+        """CPU seconds Postfix and nginx have spent so far (the DNS thread's is this process's)."""
+        return sum(tree_cpu(pid) for pid in self.daemon_pids)
+
+
+@contextlib.contextmanager
+def running_bulk_lab(scenario: Scenario, workdir: Path) -> Iterator[BulkLab]:
+    """A bulk scenario (:func:`bulk_scenario`) served by the lab's DNS server in a thread,
+    Postfix on ``BULK_MX`` port 25 and nginx on ``BULK_POLICY`` port 443, each with one
+    certificate from a fresh lab CA naming all its hosts; everything stops on exit."""
+    mx_names, policies = _bulk_hosts(scenario)
+    ca = LabCA()
+    ca_path = ca.write_root(workdir / "ca.pem")
+    responder = Responder(
+        build_zones(scenario), scenario.faults, latency=scenario.lab.latency_ms / 1000
+    )
+    with (
+        DnsThread(responder, DNS_IP, 53),
+        postfix_mx(workdir / "postfix", Endpoint(BULK_MX, 25), ca.issue(*mx_names)) as postfix,
+        nginx_policy_host(
+            workdir / "nginx", Endpoint(BULK_POLICY, 443), policies, ca.issue(*policies)
+        ) as nginx,
+    ):
+        yield BulkLab(ca_path, (postfix.pid, nginx.pid))
+
+
+def _bulk_hosts(scenario: Scenario) -> tuple[list[str], dict[str, bytes]]:
+    """The MX names and each policy host's policy; the hosts must be healthy and on the bulk
+    addresses, since one Postfix and one nginx stand for all of them."""
+    mx_names = list(dict.fromkeys(host.name for host in scenario.mx_hosts))
+    if any(
+        host.behaviour is not MxBehaviour.VALID or set(host.addresses) != {BULK_MX}
+        for host in scenario.mx_hosts
+    ):
+        raise ValueError(f"every bulk MX must be a valid host on {BULK_MX}")
+    policies = {host.name: host.policy.encode() for host in scenario.policy_hosts}
+    if any(
+        host.behaviour is not PolicyBehaviour.VALID or set(host.addresses) != {BULK_POLICY}
+        for host in scenario.policy_hosts
+    ):
+        raise ValueError(f"every bulk policy host must be a valid host on {BULK_POLICY}")
+    return mx_names, policies
+
+
+class DnsThread:
+    """The lab's DNS server on its own event loop in a background thread, as a context."""
+
+    def __init__(self, responder: Responder, host: str, port: int) -> None:
+        self._server = DnsServer(responder, host, port)
+        self._ready: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._stop: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        self._thread = threading.Thread(target=asyncio.run, args=(self._main(),), daemon=True)
+
+    def __enter__(self) -> DnsServer:
+        self._thread.start()
+        self._ready.result()  # re-raises a bind failure here
+        return self._server
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._stop is not None:
+            loop, event = self._stop
+            loop.call_soon_threadsafe(event.set)
+        self._thread.join()
+
+    async def _main(self) -> None:
+        stop = asyncio.Event()
+        try:
+            await self._server.start()
+        except BaseException as exc:
+            self._ready.set_exception(exc)
+            return
+        self._stop = (asyncio.get_running_loop(), stop)
+        self._ready.set_result(None)
+        try:
+            await stop.wait()
+        finally:
+            await self._server.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,121 @@
+"""The bulk lab's MX and policy host as C daemons: Debian's Postfix and nginx.
+
+On the internet the servers a checker talks to do not run on the checker's machine; here they
+share its two cores, so they should cost as little as they can, and the same for both tools.
+Postfix answers SMTP for every MX (STARTTLS with one certificate naming every MX), nginx serves
+each ``mta-sts.<domain>`` its own policy. Both write their configuration and logs under the
+benchmark's scratch folder, run in the network namespace ``run.sh`` made, and stop on exit.
+
+:func:`tree_cpu` measures what such a daemon spent: its processes and the children they reaped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from mailshield.lab.ca import IssuedCert
+from mailshield.lab.endpoint import Endpoint
+from mailshield.lab.postfix import Postfix
+from mailshield.lab.process import Daemon, binary
+from mailshield.lab.readiness import tcp_accepts
+
+POLICY_PATH = "/.well-known/mta-sts.txt"  # RFC 8461 §3.3
+
+_NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/tmp;
+    proxy_temp_path {root}/tmp;
+    fastcgi_temp_path {root}/tmp;
+    uwsgi_temp_path {root}/tmp;
+    scgi_temp_path {root}/tmp;
+    types {{ }}
+    default_type "text/plain; charset=utf-8";
+    server {{
+        listen {address}:{port} ssl;
+        server_name _;
+        ssl_certificate {root}/chain.pem;
+        ssl_certificate_key {root}/key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        root {root}/sites/$host;
+        location = {path} {{ }}
+        location / {{ return 404; }}
+    }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def nginx_policy_host(
+    root: Path, listen: Endpoint, policies: Mapping[str, bytes], certificate: IssuedCert
+) -> Iterator[Daemon]:
+    """nginx on ``listen`` serving, for each host name in ``policies``, its policy at
+    ``/.well-known/mta-sts.txt`` as ``text/plain`` (the ``Host`` header picks the file; any
+    other host or path is 404), with ``certificate``; yields the running daemon."""
+    for folder in (root, root / "tmp", root / "sites"):
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)  # nginx's workers run unprivileged and must reach the files
+    for name, policy in policies.items():
+        site = root / "sites" / name.lower() / POLICY_PATH.lstrip("/")
+        site.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+        site.write_bytes(policy)
+    (root / "chain.pem").write_bytes(certificate.fullchain_pem)
+    (root / "key.pem").write_bytes(certificate.key_pem)
+    conf = _NGINX_CONF.format(root=root, address=listen.host, port=listen.port, path=POLICY_PATH)
+    (root / "nginx.conf").write_text(conf, encoding="utf-8")
+    argv = [binary("nginx"), "-p", str(root), "-c", str(root / "nginx.conf")]
+    argv += ["-e", str(root / "error.log")]
+    daemon = Daemon("nginx", argv, workdir=root, ready=tcp_accepts(listen))
+    daemon.start()
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+@contextlib.contextmanager
+def postfix_mx(workdir: Path, listen: Endpoint, certificate: IssuedCert) -> Iterator[Postfix]:
+    """Postfix on ``listen`` offering STARTTLS with ``certificate``; yields it running.
+
+    The checkers only greet, EHLO, STARTTLS and EHLO again, so the lab's relay configuration
+    serves as it is; its one route (to a closed port) is never used."""
+    with Postfix(
+        {"mx.bench.test": Endpoint("127.0.12.9", 9)},
+        listen=listen,
+        workdir=workdir,
+        tls=certificate,
+        hostname="mx.bench.test",
+    ) as postfix:
+        yield postfix
+
+
+def tree_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) spent by ``pid``, its live descendants and every child
+    they have reaped; 0 for None or a process that is gone."""
+    if pid is None:
+        return 0.0
+    ticks = 0
+    pending = [pid]
+    while pending:
+        process = pending.pop()
+        with contextlib.suppress(OSError, ValueError):
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+            pending += _children(process)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            children += [int(child) for child in (task / "children").read_text().split()]
+    return children
