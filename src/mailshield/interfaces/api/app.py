@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp
+from starlette.types import Receive, Scope, Send
 
 from mailshield import __version__
 from mailshield.interfaces.api import tlsrpt, v1
@@ -26,10 +27,22 @@ DESCRIPTION = (
 
 
 class _MailShieldApp(FastAPI):
-    """The FastAPI application with TLS-RPT reports received in front of its middleware."""
+    """The FastAPI application with TLS-RPT report POSTs answered before it is entered.
 
-    def build_middleware_stack(self) -> ASGIApp:
-        return tlsrpt.LeanReceiver(self, super().build_middleware_stack())
+    A report POST goes straight to :class:`~mailshield.interfaces.api.tlsrpt.LeanReceiver`
+    (no FastAPI or Starlette dispatch, no middleware); every other request, the lifespan
+    included, goes through the application as usual.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._reports = tlsrpt.LeanReceiver(self)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if tlsrpt.LeanReceiver.wants(scope):
+            await self._reports(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def create_app(

@@ -27,13 +27,13 @@ anyone's sink; a reporter retries for a day, §5.5, so a domain added meanwhile 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from mailshield.services.ingest import (
     Arrival,
@@ -153,28 +153,33 @@ def _error(status: int, detail: str) -> JSONResponse:
 
 
 class LeanReceiver:
-    """``POST /tlsrpt[/…]`` answered straight from ASGI, everything else passed to ``inner``.
+    """``POST /tlsrpt[/…]`` answered straight from ASGI, in front of the whole application.
 
     Reporters are machines: the browser-security middleware, cookies, sessions and FastAPI's
     request and response machinery do nothing for them and cost more than the report itself.
     This answers exactly as :func:`receive_report` does (same checks, same statuses, same JSON
-    bodies, 2xx only after the commit); other methods on ``/tlsrpt`` still reach the router
-    (405), and the route stays in the OpenAPI document.
+    bodies, 2xx only after the commit); the application calls it for the requests
+    :meth:`wants` and passes it nothing else, so other methods on ``/tlsrpt`` still reach the
+    router (405) and the route stays in the OpenAPI document.
+
+    Per request it reads only the three headers it needs, remembers the verdict on each
+    Content-Type / Content-Encoding pair it has seen (a bounded table), and renders the answer
+    with one pre-built JSON encoder.
     """
 
-    def __init__(self, app: FastAPI, inner: ASGIApp) -> None:
+    def __init__(self, app: FastAPI) -> None:
         self._app = app
-        self._inner = inner
+        self._verdicts: dict[tuple[bytes, bytes], str | None] = {}
+
+    @staticmethod
+    def wants(scope: Scope) -> bool:
+        """Whether ``scope`` is a report POST (``/tlsrpt`` or a path below it)."""
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return False
+        path: str = scope["path"]
+        return path == "/tlsrpt" or path.startswith("/tlsrpt/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or not (path == "/tlsrpt" or path.startswith("/tlsrpt/"))
-        ):
-            await self._inner(scope, receive, send)
-            return
         try:
             status, body = await self._receive(scope, receive)
         except _Disconnected:
@@ -182,16 +187,13 @@ class LeanReceiver:
         await _send_json(send, status, body)
 
     async def _receive(self, scope: Scope, receive: Receive) -> tuple[int, dict[str, Any]]:
-        headers: dict[bytes, str] = {
-            name.lower(): value.decode("latin-1") for name, value in scope["headers"]
-        }
-        content_type = headers.get(b"content-type")
-        problem = media_type_problem(content_type, headers.get(b"content-encoding"))
+        content_type, content_encoding, declared = _report_headers(scope["headers"])
+        problem = self._media_problem(content_type, content_encoding)
         if problem is not None:
             return 415, _problem(problem)
         state = self._app.state
         cap: int = state.settings.report_max_bytes
-        body = await _read_asgi_capped(receive, headers.get(b"content-length", ""), cap)
+        body = await _read_asgi_capped(receive, declared, cap)
         if body is None:
             return 413, _problem(f"the report is larger than {cap} bytes")
         if not body:
@@ -201,23 +203,67 @@ class LeanReceiver:
         arrival = Arrival(
             Channel.HTTPS,
             source=client[0] if client else None,
-            content_type=content_type,
+            content_type=content_type.decode("latin-1") if content_type is not None else None,
             meta={"path": path} if path != "/tlsrpt" else {},
         )
         intake: ReportIntake = state.tlsrpt_intake
         outcome = await intake.submit_report(body, arrival)
         return STATUS[outcome.disposition], outcome.to_dict()
 
+    def _media_problem(self, content_type: bytes | None, encoding: bytes | None) -> str | None:
+        """:func:`media_type_problem`, remembered for up to ``_VERDICTS`` header pairs."""
+        key = (content_type or b"", encoding or b"")
+        try:
+            return self._verdicts[key]
+        except KeyError:
+            pass
+        problem = media_type_problem(
+            content_type.decode("latin-1") if content_type is not None else None,
+            encoding.decode("latin-1") if encoding is not None else None,
+        )
+        if len(self._verdicts) < _VERDICTS:
+            self._verdicts[key] = problem
+        return problem
+
+
+_VERDICTS = 256  # header pairs remembered; senders use a handful, strangers cannot grow it
+
 
 class _Disconnected(Exception):
     """The client went away before its request body was complete."""
 
 
-async def _read_asgi_capped(receive: Receive, declared: str, cap: int) -> bytes | None:
+def _report_headers(
+    headers: Iterable[tuple[bytes, bytes]],
+) -> tuple[bytes | None, bytes | None, bytes]:
+    """Content-Type, Content-Encoding (``None`` when absent) and Content-Length (``b""``);
+    the last one wins when a header is repeated."""
+    content_type = content_encoding = None
+    declared = b""
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == b"content-type":
+            content_type = value
+        elif lowered == b"content-encoding":
+            content_encoding = value
+        elif lowered == b"content-length":
+            declared = value
+    return content_type, content_encoding, declared
+
+
+async def _read_asgi_capped(receive: Receive, declared: bytes, cap: int) -> bytes | None:
     """The request body, or ``None`` as soon as it is known to exceed ``cap`` bytes."""
     if declared.isdigit() and int(declared) > cap:
         return None
-    body = bytearray()
+    message = await receive()
+    if message["type"] != "http.request":
+        raise _Disconnected
+    first: bytes = message.get("body", b"")
+    if len(first) > cap:
+        return None
+    if not message.get("more_body", False):
+        return first  # the whole body in one message: the common case, no copy
+    body = bytearray(first)
     while True:
         message = await receive()
         if message["type"] != "http.request":
@@ -229,13 +275,18 @@ async def _read_asgi_capped(receive: Receive, declared: str, cap: int) -> bytes 
             return bytes(body)
 
 
+# Rendered like JSONResponse (compact UTF-8); one encoder, not one per answer.
+_encode_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+_JSON = (b"content-type", b"application/json")
+_RETRY = (b"retry-after", b"60")
+
+
 async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
-    """A JSON answer rendered like ``JSONResponse`` (compact UTF-8)."""
-    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    data = body.encode("utf-8")
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
+    """A JSON answer; a 503 also says when to retry."""
+    data = _encode_json(content).encode("utf-8")
+    headers = [_JSON, (b"content-length", b"%d" % len(data))]
     if status == 503:
-        headers.append((b"retry-after", b"60"))
+        headers.append(_RETRY)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
 
