@@ -44,6 +44,8 @@ from mailshield.services.ingest_model import (
     KnownDomains,
     MessageOutcome,
 )
+from mailshield.services.ingest_prepared import prepared_outcome
+from mailshield.storage.report_prepared import PreparedReport
 from mailshield.storage.reports import (
     KeepReport,
     Quarantine,
@@ -134,6 +136,26 @@ class ReportIntake:
             slots.append(None)
         results = iter(zip(await self._commit.submit_many(kept), kept, strict=True))
         return [slot or _kept(*next(results)) for slot in slots]
+
+    async def submit_prepared_many(self, items: Sequence[PreparedReport]) -> list[IngestOutcome]:
+        """Store reports whose rows were built ahead by ``prepare_arrival`` (in a bulk
+        import's worker processes, :mod:`~mailshield.services.ingest_prepared`), in order.
+
+        SQLite only (:attr:`takes_prepared`). Each is stored or counted as a copy like a
+        :meth:`submit_parsed` of the same report; every outcome only after its commit.
+        """
+        written = await self._commit.submit_many(items)
+        return [prepared_outcome(w, item) for w, item in zip(written, items, strict=True)]
+
+    @property
+    def takes_prepared(self) -> bool:
+        """Whether :meth:`submit_prepared_many` can store prepared rows (SQLite storage)."""
+        return self._store.database.dialect == "sqlite"
+
+    @property
+    def options(self) -> IngestOptions:
+        """The limits and policy of this intake."""
+        return self._options
 
     @property
     def limits(self) -> ReportLimits:

@@ -15,13 +15,21 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-from mailshield.storage.reports import KeepReport, Quarantine, ReportStore, Split, Written
+from mailshield.storage.reports import (
+    KeepReport,
+    PreparedReport,
+    Quarantine,
+    RawArrival,
+    ReportStore,
+    Split,
+    Written,
+)
 
 __all__ = ["GroupCommit"]
 
 log = logging.getLogger(__name__)
 
-Decision = KeepReport | Quarantine | Split
+Decision = KeepReport | Quarantine | Split | PreparedReport
 _Pending = tuple[Decision, "asyncio.Future[Written | Exception]"]
 
 
@@ -98,16 +106,16 @@ class GroupCommit:
             return (await self._store.write([decision]))[0]
         except Exception as exc:
             log.exception("report write failed")
+            if isinstance(decision, PreparedReport):
+                return await self._quarantine_instead(decision.arrival(), exc)
             if isinstance(decision, KeepReport) and decision.raw is not None:
-                return await self._quarantine_instead(decision, exc)
+                return await self._quarantine_instead(decision.raw, exc)
             return exc
 
-    async def _quarantine_instead(
-        self, decision: KeepReport, error: Exception
-    ) -> Written | Exception:
+    async def _quarantine_instead(self, raw: RawArrival, error: Exception) -> Written | Exception:
         """Keep the raw bytes of a report whose rows could not be written, so it is not lost."""
         detail = f"the report's rows could not be stored: {type(error).__name__}: {error}"
-        fallback = Quarantine("store_error", detail[:2000], raw=decision.raw)
+        fallback = Quarantine("store_error", detail[:2000], raw=raw)
         try:
             return (await self._store.write([fallback]))[0]
         except Exception as exc:

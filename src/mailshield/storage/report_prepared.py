@@ -220,4 +220,8 @@ def sqlite_datetime(value: datetime | None) -> str | None:
     """
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    v = value.astimezone(UTC)  # SQLAlchemy's format: every field zero-padded, years too
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
+        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+    )

@@ -4,12 +4,12 @@ A file's kind comes from its name when the name says it (RFC 8460 §5.1: ``.json
 ``.json.gz``; ``.eml`` messages; ``.mbox`` mailboxes), else from its first bytes: gzip or zip
 magic or ``{`` is a report, ``From `` starts an mbox, a header line starts a message. Anything
 else is skipped (and counted as skipped, never silently). Folders are walked recursively in
-name order; hidden files are skipped.
+name order; hidden files are skipped. Paths are kept as strings: making a ``Path`` of each of
+10,000 files costs more than reading the folder.
 """
 
 from __future__ import annotations
 
-import mailbox
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -28,9 +28,10 @@ _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]")  # RFC 5322 §2.2 field-name ":"
 
 @dataclass(frozen=True, slots=True)
 class ReportFile:
-    """A file to import and its kind: ``report``, ``message``, ``mbox`` or ``skip``."""
+    """A file to import (its path as given, or below a folder given) and its kind:
+    ``report``, ``message``, ``mbox`` or ``skip``."""
 
-    path: Path
+    path: str
     kind: str
 
 
@@ -41,16 +42,16 @@ def find_report_files(paths: Iterable[Path]) -> Iterator[ReportFile]:
             for child in _walk(path):
                 yield ReportFile(child, kind_of(child))
         else:
-            yield ReportFile(path, kind_of(path))
+            yield ReportFile(str(path), kind_of(str(path)))
 
 
-def _walk(folder: Path) -> list[Path]:
+def _walk(folder: Path) -> list[str]:
     """The files below ``folder`` in path order, hidden names (and what is below them) left out.
 
     One ``scandir`` per folder: its entries know whether they are files without a ``stat``
     per file, and sorting the names as strings is far cheaper than comparing ``Path`` objects.
     """
-    found: list[tuple[tuple[str, ...], Path]] = []
+    found: list[tuple[tuple[str, ...], str]] = []
     pending: list[tuple[tuple[str, ...], str]] = [((), str(folder))]
     while pending:
         parts, directory = pending.pop()
@@ -61,21 +62,21 @@ def _walk(folder: Path) -> list[Path]:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(((*parts, entry.name), entry.path))
                 elif entry.is_file():
-                    found.append(((*parts, entry.name), Path(entry.path)))
+                    found.append(((*parts, entry.name), entry.path))
     found.sort(key=lambda item: item[0])
     return [path for _, path in found]
 
 
-def kind_of(path: Path) -> str:
+def kind_of(path: str) -> str:
     """The kind of ``path`` from its name, else from its first bytes."""
-    name = path.name.lower()
+    name = os.path.basename(path).lower()
     if name.endswith(_REPORT_SUFFIXES):
         return "report"
     if name.endswith(_MESSAGE_SUFFIXES):
         return "message"
     if name.endswith(_MBOX_SUFFIXES):
         return "mbox"
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         head = handle.read(256)
     return sniff(head)
 
@@ -94,6 +95,8 @@ def sniff(head: bytes) -> str:
 def read_items(file: ReportFile) -> Iterator[tuple[str, bytes]]:
     """``(kind, bytes)`` for each report or message in ``file`` (one, or one per mbox message)."""
     if file.kind == "mbox":
+        import mailbox  # rare: loaded only for a mailbox
+
         box = mailbox.mbox(file.path, create=False)
         try:
             for key in box.iterkeys():
@@ -101,10 +104,16 @@ def read_items(file: ReportFile) -> Iterator[tuple[str, bytes]]:
         finally:
             box.close()
     elif file.kind in ("report", "message"):
-        yield file.kind, file.path.read_bytes()
+        yield file.kind, read_file(file.path)
 
 
-def parse_file(path: Path, limits: ReportLimits) -> tuple[bytes, TlsReportParse]:
+def read_file(path: str) -> bytes:
+    """The bytes of the file at ``path``."""
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def parse_file(path: str, limits: ReportLimits) -> tuple[bytes, TlsReportParse]:
     """The bytes of report file ``path`` and their parse (run in worker processes)."""
-    data = path.read_bytes()
+    data = read_file(path)
     return data, parse_tls_report(data, limits)

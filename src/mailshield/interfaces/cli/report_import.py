@@ -2,8 +2,13 @@
 
 Report files are read and parsed (the pure, CPU-bound step) in a pool of worker processes, a
 chunk of files per task, while this process hands the results to the intake, whose group
-commit writes hundreds of reports per transaction. The pool is forked before the event loop
-and the database threads exist. Messages and mailboxes are few and handled in this process.
+commit writes hundreds of reports per transaction. On SQLite the workers also build each new
+report's storage rows (:func:`~mailshield.services.ingest_prepared.prepare_arrival`), so this
+process only deduplicates and inserts them.
+
+The pool is forked as soon as the settings are read, before this process loads SQLAlchemy
+or opens the database, and :class:`ParseAhead` hands it work at once: the workers parse while
+this process is still starting. Messages and mailboxes are few and handled in this process.
 Small imports skip the pool (forking costs more than it saves).
 """
 
@@ -14,28 +19,29 @@ import multiprocessing
 import os
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, cast
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from mailshield.core.documents.tls_report import ReportLimits, TlsReportParse
-from mailshield.interfaces.cli.report_files import ReportFile, parse_file, read_items
+from mailshield.core.documents.tls_report import ReportLimits, TlsReportParse, parse_tls_report
+from mailshield.interfaces.cli.report_files import ReportFile, parse_file, read_file, read_items
+from mailshield.services.ingest_model import Arrival, Channel, IngestOptions
+from mailshield.services.ingest_prepared import prepare_arrival
+from mailshield.storage.report_prepared import PreparedReport
 
 if TYPE_CHECKING:
-    from mailshield.services.ingest import Arrival, IngestOutcome, ReportIntake
+    from rich.progress import Progress, TaskID
 
-_Parsed = list[tuple[bytes, TlsReportParse]]
-_Chunk = tuple[list[Path], "asyncio.Future[_Parsed]"]
+    from mailshield.services.ingest import IngestOutcome, ReportIntake
+
+_Parsed = list["tuple[bytes, TlsReportParse] | PreparedReport"]
 _Outcomes: TypeAlias = "IngestOutcome | tuple[IngestOutcome, ...] | list[IngestOutcome]"
 
-__all__ = ["import_files", "start_pool"]
+__all__ = ["ParseAhead", "import_files", "start_pool"]
 
 POOL_THRESHOLD = 256  # report files below which parsing stays in this process
 CHUNK = 64  # files per worker task
+AHEAD = 64  # chunks handed to the pool ahead of the writer (4,096 reports)
 IN_FLIGHT = 1024  # reports handed to the intake at once (two group-commit batches)
 
 
@@ -50,25 +56,74 @@ def start_pool(files: list[ReportFile]) -> ProcessPoolExecutor | None:
     return pool
 
 
-def parse_chunk(paths: list[Path], limits: ReportLimits) -> _Parsed:
+def parse_chunk(paths: list[str], limits: ReportLimits) -> _Parsed:
     """Read and parse a chunk of report files (runs in a worker process)."""
     return [parse_file(path, limits) for path in paths]
 
 
+def prepare_chunk(paths: list[str], options: IngestOptions, received_at: datetime) -> _Parsed:
+    """Read and parse a chunk of report files and build the storage rows of each report the
+    intake would keep as it is; the others come back as ``(bytes, parse)`` (worker process)."""
+    out: _Parsed = []
+    for path in paths:
+        data = read_file(path)
+        parsed = parse_tls_report(data, options.limits)
+        arrival = _arrival(path, received_at)
+        out.append(prepare_arrival(data, parsed, arrival, options) or (data, parsed))
+    return out
+
+
+class ParseAhead:
+    """The report files of an import, parsed in ``pool`` a chunk per task, up to ``AHEAD``
+    chunks ahead of the consumer; ``prepare`` asks for storage rows (SQLite)."""
+
+    def __init__(
+        self,
+        pool: ProcessPoolExecutor,
+        files: list[ReportFile],
+        options: IngestOptions,
+        *,
+        prepare: bool,
+    ) -> None:
+        self._pool = pool
+        self._options = options
+        self._prepare = prepare
+        paths = [file.path for file in files if file.kind == "report"]
+        self._chunks = deque(paths[start : start + CHUNK] for start in range(0, len(paths), CHUNK))
+        self._running: deque[tuple[list[str], Future[_Parsed]]] = deque()
+        self._fill()
+
+    def _fill(self) -> None:
+        while self._chunks and len(self._running) < AHEAD:
+            chunk = self._chunks.popleft()
+            if self._prepare:  # one arrival time per chunk: a clock read per report costs more
+                task = self._pool.submit(prepare_chunk, chunk, self._options, datetime.now(UTC))
+            else:
+                task = self._pool.submit(parse_chunk, chunk, self._options.limits)
+            self._running.append((chunk, task))
+
+    async def chunks(self) -> AsyncIterator[tuple[list[str], _Parsed]]:
+        """Each chunk's paths and results, in file order."""
+        while self._running:
+            chunk, task = self._running.popleft()
+            self._fill()
+            yield chunk, await asyncio.wrap_future(task)
+
+
 async def import_files(
-    intake: ReportIntake, files: list[ReportFile], quiet: bool, pool: ProcessPoolExecutor | None
+    intake: ReportIntake, files: list[ReportFile], quiet: bool, ahead: ParseAhead | None
 ) -> Counter[str]:
     """Submit every report in ``files``; totals per disposition, plus ``skipped`` files."""
     run = _Run(intake)
     with _progress(quiet) as progress:
         task = progress.add_task("importing", total=len(files))
         reports = [file for file in files if file.kind == "report"]
-        if pool is not None:
-            async for count in run.pooled(reports, pool):
-                progress.advance(task, count)
+        if ahead is not None:
+            async for chunk, results in ahead.chunks():
+                progress.advance(task, await run.take(chunk, results))
         else:
             for file in reports:
-                await run.submit("report", file.path.read_bytes(), file.path)
+                await run.submit("report", read_file(file.path), file.path)
                 progress.advance(task)
         for file in files:
             if file.kind == "skip":
@@ -92,42 +147,31 @@ class _Run:
         self.pending: dict[asyncio.Task[None], int] = {}  # task: how many reports it holds
         self.in_flight = 0
 
-    async def pooled(
-        self, files: list[ReportFile], pool: ProcessPoolExecutor
-    ) -> AsyncIterator[int]:
-        """Parse ``files`` in ``pool``, submit each; yields how many files each chunk held."""
-        window = 2 * (os.cpu_count() or 2)  # chunks parsed ahead of the writer
-        queue: deque[_Chunk] = deque()
-        for start in range(0, len(files), CHUNK):
-            chunk = [file.path for file in files[start : start + CHUNK]]
-            parsing = pool.submit(parse_chunk, chunk, self.intake.limits)
-            queue.append((chunk, asyncio.wrap_future(parsing)))
-            if len(queue) >= window:
-                yield await self._take(queue.popleft())
-        while queue:
-            yield await self._take(queue.popleft())
-
-    async def _take(self, item: _Chunk) -> int:
+    async def take(self, chunk: list[str], results: _Parsed) -> int:
         """Hand a parsed chunk to the intake as one batch (one task, not one per report)."""
-        chunk, parsing = item
-        results = await parsing
         now = datetime.now(UTC)  # one arrival time per chunk: a clock read per report costs more
-        items = [
-            (data, parsed, _arrival(path, now))
-            for (data, parsed), path in zip(results, chunk, strict=True)
-        ]
-        await self._throttle(len(items))
-        self._start(self.intake.submit_parsed_many(items), len(items))
+        prepared: list[PreparedReport] = []
+        items: list[tuple[bytes, TlsReportParse, Arrival]] = []
+        for result, path in zip(results, chunk, strict=True):
+            if isinstance(result, PreparedReport):
+                prepared.append(result)
+            else:
+                items.append((*result, _arrival(path, now)))
+        await self._throttle(len(results))
+        if prepared:
+            self._start(self.intake.submit_prepared_many(prepared), len(prepared))
+        if items:
+            self._start(self.intake.submit_parsed_many(items), len(items))
         return len(results)
 
-    async def submit(self, kind: str, data: bytes, path: Path) -> None:
+    async def submit(self, kind: str, data: bytes, path: str) -> None:
         await self._throttle(1)
         if kind == "message":
             self._start(self._message(data, path), 1)
         else:
             self._start(self.intake.submit_report(data, _arrival(path)), 1)
 
-    async def _message(self, data: bytes, path: Path) -> tuple[IngestOutcome, ...]:
+    async def _message(self, data: bytes, path: str) -> tuple[IngestOutcome, ...]:
         return (await self.intake.submit_message(data, _arrival(path))).outcomes
 
     def _start(self, work: Awaitable[_Outcomes], reports: int) -> None:
@@ -156,13 +200,17 @@ class _Run:
             self.in_flight = 0
 
 
-def _arrival(path: Path, received_at: datetime | None = None) -> Arrival:
-    from mailshield.services.ingest import Arrival, Channel
-
-    return Arrival(Channel.FILE, source=str(path), received_at=received_at)
+def _arrival(path: str, received_at: datetime | None = None) -> Arrival:
+    return Arrival(Channel.FILE, source=path, received_at=received_at)
 
 
-def _progress(quiet: bool) -> Progress:
+def _progress(quiet: bool) -> Progress | _Silent:
+    """A progress bar on stderr, or nothing at all with ``quiet`` (Rich is not even loaded)."""
+    if quiet:
+        return _Silent()
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -171,3 +219,19 @@ def _progress(quiet: bool) -> Progress:
         console=Console(stderr=True),
         disable=quiet,
     )
+
+
+class _Silent:
+    """The part of Rich's ``Progress`` the import uses, doing nothing."""
+
+    def __enter__(self) -> _Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, description: str, total: float | None = None) -> TaskID:
+        return cast("TaskID", 0)
+
+    def advance(self, task: TaskID, advance: float = 1) -> None:
+        return None

@@ -1,6 +1,7 @@
 """``mailshield reports``: import, quarantine, reprocess, summary, ready-to-enforce, prune.
 
-Storage is imported inside the commands so that other commands start without loading it.
+Storage and the renderers are imported inside the commands so that other commands start
+without loading them, and ``import`` can fork its parser processes before SQLAlchemy loads.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import click
 
 from mailshield.interfaces.cli.context import settings_from
 from mailshield.interfaces.cli.report_files import find_report_files
-from mailshield.interfaces.cli.report_import import IN_FLIGHT, import_files, start_pool
-from mailshield.interfaces.cli.report_render import print_quarantine, print_readiness, print_summary
+from mailshield.interfaces.cli.report_import import IN_FLIGHT, ParseAhead, import_files, start_pool
 
 if TYPE_CHECKING:
     from mailshield.core.analysis.readiness import Readiness
     from mailshield.core.analysis.summary import TlsRptSummary
     from mailshield.core.model import Report
     from mailshield.services.ingest import IngestOutcome, ReportIntake
+    from mailshield.services.ingest_model import IngestOptions
     from mailshield.services.report_analysis import ReportAnalysis
     from mailshield.services.settings import Settings
     from mailshield.storage.database import Database
@@ -36,7 +37,11 @@ def reports() -> None:
     """Receive and analyse SMTP TLS reports (RFC 8460)."""
 
 
-def _run(ctx: click.Context, action: Callable[[Database, Settings], Awaitable[T]]) -> T:
+def _run(
+    ctx: click.Context,
+    action: Callable[[Database, Settings], Awaitable[T]],
+    settings: Settings | None = None,
+) -> T:
     """Run ``action`` on the configured database once its schema is current.
 
     A database at the head, or an empty one with auto-migrate on (created in one step), is
@@ -45,7 +50,7 @@ def _run(ctx: click.Context, action: Callable[[Database, Settings], Awaitable[T]
     from mailshield.interfaces.cli.db import run_with_database
     from mailshield.storage.migrate_fast import ensure_current
 
-    settings = settings_from(ctx)
+    settings = settings or settings_from(ctx)
 
     async def run(db: Database) -> T:
         if not await ensure_current(db, create=settings.auto_migrate):
@@ -57,13 +62,18 @@ def _run(ctx: click.Context, action: Callable[[Database, Settings], Awaitable[T]
     return run_with_database(settings.effective_database_url, run)
 
 
+def _options(settings: Settings) -> IngestOptions:
+    from mailshield.services.ingest_model import IngestOptions
+
+    return IngestOptions.for_max_bytes(settings.report_max_bytes, batch_size=IN_FLIGHT)
+
+
 def _intake(db: Database, settings: Settings) -> ReportIntake:
-    from mailshield.services.ingest import IngestOptions, ReportIntake
+    from mailshield.services.ingest import ReportIntake
     from mailshield.storage.report_queries import DomainsTable
     from mailshield.storage.reports import ReportStore
 
-    options = IngestOptions.for_max_bytes(settings.report_max_bytes, batch_size=IN_FLIGHT)
-    return ReportIntake(ReportStore(db), DomainsTable(db), options)
+    return ReportIntake(ReportStore(db), DomainsTable(db), _options(settings))
 
 
 def _analysis(db: Database) -> ReportAnalysis:
@@ -85,17 +95,22 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, quiet: b
     were stored, were duplicates, were quarantined, and how many files were skipped.
     """
     files = list(find_report_files(paths))
+    settings = settings_from(ctx)
+    options = _options(settings)
+    # Forked before storage is loaded; the workers parse while this process opens the database.
     pool = start_pool(files)
+    sqlite = settings.effective_database_url.startswith("sqlite")
+    ahead = None if pool is None else ParseAhead(pool, files, options, prepare=sqlite)
 
     async def action(db: Database, settings: Settings) -> Counter[str]:
         intake = _intake(db, settings)
         try:
-            return await import_files(intake, files, quiet or as_json, pool)
+            return await import_files(intake, files, quiet or as_json, ahead)
         finally:
             await intake.aclose()
 
     try:
-        totals = _run(ctx, action)
+        totals = _run(ctx, action, settings)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -119,6 +134,8 @@ def quarantine(ctx: click.Context, limit: int, as_json: bool) -> None:
         return await ReportStore(db).quarantined(limit)
 
     entries = _run(ctx, action)
+    from mailshield.interfaces.cli.report_render import print_quarantine
+
     print_quarantine(entries, as_json)
 
 
@@ -176,6 +193,8 @@ def summary(ctx: click.Context, domain: str, days: int, as_json: bool) -> None:
         return await _analysis(db).summary(domain, days)
 
     result = _run(ctx, action)
+    from mailshield.interfaces.cli.report_render import print_summary
+
     print_summary(result, as_json)
 
 
@@ -205,6 +224,8 @@ def ready(
         return await _analysis(db).readiness(domain, criteria, report)
 
     verdict = _run(ctx, action)
+    from mailshield.interfaces.cli.report_render import print_readiness
+
     ctx.exit(print_readiness(verdict, as_json))
 
 
