@@ -15,7 +15,6 @@ authoritative server does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import struct
 from collections.abc import Callable, Iterable
@@ -281,6 +280,81 @@ class _UdpProtocol(asyncio.DatagramProtocol):
             self.transport.sendto(wire, addr)
 
 
+class _TcpProtocol(asyncio.Protocol):
+    """One TCP connection: length-prefixed queries (RFC 1035 §4.2.2), several per connection,
+    each answered when ready (RFC 7766 §6.2.1.1 allows out-of-order answers). Delayed answers
+    are still sent when the client stops sending; a connection silent for ``_TCP_IDLE`` seconds
+    is closed (RFC 7766 §6.2.3). Callbacks only: no task per connection or per query."""
+
+    def __init__(self, server: DnsServer) -> None:
+        self._server = server
+        self._buffer = bytearray()
+        self._waiting = 0  # delayed answers not yet sent
+        self._done = False  # the client stopped sending, or went idle
+        self._idle: asyncio.TimerHandle | None = None
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        self._server.tcp_connections.add(self)
+        self._rearm()
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        self._rearm()
+        while len(self._buffer) >= 2:
+            end = 2 + int.from_bytes(self._buffer[:2], "big")
+            if len(self._buffer) < end:
+                break
+            wire = bytes(self._buffer[2:end])
+            del self._buffer[:end]
+            self._query(wire)
+
+    def eof_received(self) -> bool:
+        self._finish()
+        return True  # keep the transport open for delayed answers; _finish closes it
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        self._server.tcp_connections.discard(self)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def _query(self, wire: bytes) -> None:
+        self._server.counts["tcp"] += 1
+        reply = self._server.responder.respond(wire, tcp=True)
+        if reply is None:
+            return
+        if reply.delay > 0:
+            self._waiting += 1
+            self._server.schedule(reply.delay, self._send_later, reply.wire)
+        else:
+            self._send(reply.wire)
+
+    def _send_later(self, wire: bytes) -> None:
+        self._waiting -= 1
+        self._send(wire)
+        if self._done and not self._waiting:
+            self.close()
+
+    def _send(self, wire: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(len(wire).to_bytes(2, "big") + wire)
+
+    def _finish(self) -> None:
+        self._done = True
+        if not self._waiting:
+            self.close()
+
+    def _rearm(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = asyncio.get_running_loop().call_later(_TCP_IDLE, self._finish)
+
+
 class DnsServer:
     """The responder on ``host:port`` over UDP and TCP (port 0: one free port for both).
 
@@ -299,7 +373,7 @@ class DnsServer:
         self._udp_protocol: _UdpProtocol | None = None
         self._tcp: asyncio.Server | None = None
         self._pending: set[asyncio.TimerHandle] = set()
-        self._connections: dict[asyncio.StreamWriter, asyncio.Task[None]] = {}
+        self.tcp_connections: set[_TcpProtocol] = set()
         self.counts = {"udp": 0, "tcp": 0}
 
     @property
@@ -313,7 +387,9 @@ class DnsServer:
         for _ in range(20):
             await self._bind_udp(requested)
             try:
-                self._tcp = await asyncio.start_server(self._serve_tcp, self._host, self._port)
+                self._tcp = await asyncio.get_running_loop().create_server(
+                    lambda: _TcpProtocol(self), self._host, self._port
+                )
                 return
             except OSError as exc:
                 await self.close()
@@ -340,10 +416,8 @@ class DnsServer:
             self._udp = self._udp_protocol = None
         if self._tcp is not None:
             self._tcp.close()
-            handlers = list(self._connections.values())
-            for handler in handlers:
-                handler.cancel()
-            await asyncio.gather(*handlers, return_exceptions=True)
+            for connection in list(self.tcp_connections):
+                connection.close()
             await self._tcp.wait_closed()
             self._tcp = None
 
@@ -373,51 +447,3 @@ class DnsServer:
 
         handle = loop.call_later(delay, fire)
         self._pending.add(handle)
-
-    async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Length-prefixed queries (RFC 1035 §4.2.2), several per connection, each answered when
-        ready (RFC 7766 §6.2.1.1 allows out-of-order answers); delayed answers are still sent
-        when the client stops sending."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections[writer] = task
-        delayed: set[asyncio.Task[None]] = set()
-        try:
-            while (wire := await _read_tcp_message(reader)) is not None:
-                self.counts["tcp"] += 1
-                reply = self.responder.respond(wire, tcp=True)
-                if reply is None:
-                    continue
-                if reply.delay > 0:
-                    delayed.add(asyncio.create_task(_send_tcp_later(writer, reply)))
-                else:
-                    _send_tcp(writer, reply.wire)
-            await asyncio.gather(*delayed)
-        except ConnectionError:
-            pass
-        finally:
-            for task in delayed:
-                task.cancel()
-            self._connections.pop(writer, None)
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-
-
-async def _read_tcp_message(reader: asyncio.StreamReader) -> bytes | None:
-    """The next length-prefixed message, or None at end of stream or after an idle timeout."""
-    try:
-        header = await asyncio.wait_for(reader.readexactly(2), _TCP_IDLE)
-        return await asyncio.wait_for(reader.readexactly(struct.unpack("!H", header)[0]), _TCP_IDLE)
-    except (asyncio.IncompleteReadError, TimeoutError):
-        return None
-
-
-async def _send_tcp_later(writer: asyncio.StreamWriter, reply: Reply) -> None:
-    await asyncio.sleep(reply.delay)  # in its own task: other queries are not held up
-    _send_tcp(writer, reply.wire)
-
-
-def _send_tcp(writer: asyncio.StreamWriter, wire: bytes) -> None:
-    if not writer.is_closing():
-        writer.write(struct.pack("!H", len(wire)) + wire)

@@ -269,3 +269,44 @@ async def test_close_releases_the_port(server: DnsServer) -> None:
         with socket.socket(socket.AF_INET, kind) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
+
+
+async def test_tcp_delayed_answer_follows_a_half_close(server: DnsServer) -> None:
+    """A client that stops sending still gets its delayed answer, then the connection closes."""
+    host, port = server.address
+    reader, writer = await asyncio.open_connection(host, port)
+    query = dns.message.make_query("slow.faults.test", "TXT")
+    wire = query.to_wire()
+    writer.write(len(wire).to_bytes(2, "big") + wire)
+    writer.write_eof()
+    length = int.from_bytes(await asyncio.wait_for(reader.readexactly(2), SLOW * 10), "big")
+    assert dns.message.from_wire(await reader.readexactly(length)).id == query.id
+    assert await asyncio.wait_for(reader.read(), SLOW * 10) == b""
+    writer.close()
+
+
+async def test_tcp_query_split_across_segments(server: DnsServer) -> None:
+    """A query arriving a byte at a time is answered once it is complete."""
+    host, port = server.address
+    reader, writer = await asyncio.open_connection(host, port)
+    query = dns.message.make_query("fast.faults.test", "TXT")
+    framed = len(query.to_wire()).to_bytes(2, "big") + query.to_wire()
+    for index in range(len(framed)):
+        writer.write(framed[index : index + 1])
+        await writer.drain()
+    length = int.from_bytes(await asyncio.wait_for(reader.readexactly(2), 5), "big")
+    assert dns.message.from_wire(await reader.readexactly(length)).id == query.id
+    writer.close()
+    await writer.wait_closed()
+
+
+async def test_close_ends_open_tcp_connections(server: DnsServer) -> None:
+    """Closing the server closes the TCP connections clients still hold."""
+    host, port = server.address
+    reader, writer = await asyncio.open_connection(host, port)
+    query = dns.message.make_query("fast.faults.test", "TXT").to_wire()
+    writer.write(len(query).to_bytes(2, "big") + query)
+    await reader.readexactly(int.from_bytes(await reader.readexactly(2), "big"))  # the answer
+    await server.close()
+    assert await asyncio.wait_for(reader.read(), 5) == b""
+    writer.close()
