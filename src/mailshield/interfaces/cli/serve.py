@@ -8,7 +8,7 @@ The listening sockets are bound before the application starts, and their address
 before the application is ready waits in the backlog. With ``--workers N`` (N > 1) that many
 processes serve the same port (:mod:`~mailshield.interfaces.cli.serve_workers`); the periodic
 jobs run in the first one only. Each process runs on uvloop (``event_loop`` setting) with
-uvicorn's httptools parser.
+uvicorn's httptools parser, each answer written at once (:mod:`.serve_http`).
 """
 
 from __future__ import annotations
@@ -111,14 +111,18 @@ def server_config(
     tls_key: Path | None,
     access_log: bool,
 ) -> uvicorn.Config:
-    """uvicorn's configuration: httptools, TLS when a certificate is given, the access log."""
+    """uvicorn's configuration: the httptools protocol with one write per answer
+    (:mod:`~mailshield.interfaces.cli.serve_http`), TLS when a certificate is given, the
+    access log."""
     import uvicorn
+
+    from mailshield.interfaces.cli.serve_http import HttpProtocol
 
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
-        http="httptools",
+        http=HttpProtocol,
         log_level="info",
         access_log=access_log,
         ssl_certfile=str(tls_cert) if tls_cert else None,

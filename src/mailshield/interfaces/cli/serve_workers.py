@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import signal
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING
@@ -105,46 +106,58 @@ async def _serve(
             await task
 
 
-def supervise(config: uvicorn.Config, settings: Settings, sockets: list[socket.socket]) -> int:
-    """Fork one worker per socket and wait; the exit status: 0 after a requested stop that
-    every worker obeyed, 1 when a worker ended on its own or failed."""
-    context = multiprocessing.get_context("fork")
-    workers: list[BaseProcess] = []
-    stopping = False
+Worker = Callable[..., None]
+"""Serves on one socket until stopped: ``worker(config, settings, sock, jobs=...)``."""
 
-    def stop(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
+
+def supervise(
+    config: uvicorn.Config,
+    settings: Settings,
+    sockets: list[socket.socket],
+    *,
+    worker: Worker = run_worker,
+) -> int:
+    """Fork one ``worker`` per socket and wait; the exit status: 0 after a requested stop that
+    every worker obeyed, 1 when a worker ended on its own or failed."""
+    workers: list[BaseProcess] = []
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.append(signum)
         _terminate(workers)
 
-    for signum in _STOP:
-        signal.signal(signum, stop)
-    for index, sock in enumerate(sockets):
-        if stopping:
-            break
-        others = [s for s in sockets if s is not sock]
-        process = context.Process(
-            target=_worker_main,
-            args=(config, settings, sock, others, index == 0),
-            name=f"serve-{index}",
-        )
-        process.start()
-        workers.append(process)
-    for sock in sockets:
-        sock.close()  # each worker holds its own; none may linger here
-    wait([worker.sentinel for worker in workers])
-    requested = stopping
-    _terminate(workers)
-    for worker in workers:
-        worker.join()
-    clean = requested and all(_clean_exit(worker.exitcode) for worker in workers)
+    previous = {signum: signal.signal(signum, stop) for signum in _STOP}
+    try:
+        context = multiprocessing.get_context("fork")
+        for index, sock in enumerate(sockets):
+            if stopping:
+                break
+            others = [s for s in sockets if s is not sock]
+            process = context.Process(
+                target=_worker_main,
+                args=(worker, (config, settings, sock), others, index == 0),
+                name=f"serve-{index}",
+            )
+            process.start()
+            workers.append(process)
+        for sock in sockets:
+            sock.close()  # each worker holds its own; none may linger here
+        if workers:
+            wait([started.sentinel for started in workers])
+        requested = bool(stopping)
+        _terminate(workers)
+        for started in workers:
+            started.join()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    clean = requested and all(_clean_exit(ended.exitcode) for ended in workers)
     return 0 if clean else 1
 
 
 def _worker_main(
-    config: uvicorn.Config,
-    settings: Settings,
-    sock: socket.socket,
+    worker: Worker,
+    arguments: tuple[uvicorn.Config, Settings, socket.socket],
     others: list[socket.socket],
     jobs: bool,
 ) -> None:
@@ -155,7 +168,7 @@ def _worker_main(
         signal.signal(signum, signal.SIG_DFL)
     for other in others:
         other.close()
-    run_worker(config, settings, sock, jobs=jobs)
+    worker(*arguments, jobs=jobs)
 
 
 def _terminate(workers: list[BaseProcess]) -> None:
