@@ -6,7 +6,12 @@ TCP (RFC 7766 §5). A timeout or network error moves on to the next server, a SE
 the next *other* server, within ``tries`` attempts of ``timeout`` seconds each (UDP and a TCP retry
 each get the full timeout). When every server answers SERVFAIL without an extended DNS error, the
 query is repeated once with CD set: an answer then means the data is there but fails validation
-(BOGUS). dnspython exceptions are translated into outcomes in :meth:`DnsClient._ask` only.
+(BOGUS). Exceptions are translated into outcomes in :meth:`DnsClient._ask` only.
+
+Queries are written and responses read by the sans-IO codec :mod:`mailshield.core.dns_wire`: a
+query's octets are built once per question and only its ID changes per exchange; a response is
+decoded once. dnspython is used only to turn a type mnemonic into its number and a non-ASCII
+name into A-labels (IDNA 2008, practical variant), as the probe always has.
 
 One client serves one check run: it remembers every answer, and concurrent identical queries share
 one exchange. Its UDP queries to a server share one socket while any of them waits
@@ -15,27 +20,38 @@ one exchange. Its UDP queries to a server share one socket while any of them wai
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import dns.asyncquery
 import dns.exception
-import dns.flags
-import dns.message
 import dns.name
-import dns.rcode
 import dns.rdatatype
 
+from mailshield.core.dns_wire import (
+    Question,
+    WireError,
+    WireMessage,
+    encode_query,
+    name_from_text,
+    wire_name_text,
+)
+from mailshield.core.dns_wire_codes import (
+    RCODE_NOERROR,
+    RCODE_NXDOMAIN,
+    RCODE_REFUSED,
+    RCODE_SERVFAIL,
+    TC,
+)
 from mailshield.core.observations import DnsAnswer, DnsOutcome, Dnssec
-from mailshield.probes.dns_answer import DEFAULT_LIMITS, DnsLimits, Step, host_text, read_response
+from mailshield.probes.dns_answer import DEFAULT_LIMITS, DnsLimits, Step, read_response
 from mailshield.probes.dns_channel import UdpChannel
+from mailshield.probes.dns_tcp import tcp_exchange
 from mailshield.probes.once import OnceMemo
 
 __all__ = ["DnsClient", "DnsLimits", "Nameserver", "system_nameservers"]
-
-EDNS_PAYLOAD = 1232  # DNS flag day 2020: avoids IP fragmentation
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +102,34 @@ class _Failure:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Name:
+    """A name to ask about: its wire form and its text (lower case, no final dot)."""
+
+    wire: bytes
+    text: str
+
+    @classmethod
+    def from_text(cls, text: str) -> _Name:
+        """The name ``text`` as dnspython reads it with IDNA 2008 (practical): ASCII text as
+        written (escapes allowed), other text converted to A-labels (UTS 46 mapping)."""
+        wire = name_from_text(text) if text.isascii() else _idna_wire(text)
+        return cls(wire, wire_name_text(wire))
+
+
+@functools.lru_cache(maxsize=256)
+def _idna_wire(text: str) -> bytes:
+    name = dns.name.from_text(text, idna_codec=dns.name.IDNA_2008_Practical)
+    return name.to_wire() or b""
+
+
+@functools.lru_cache(maxsize=256)
+def _rdtype(text: str) -> tuple[int, str]:
+    """A type mnemonic (or ``TYPEnnn``) as its number and its canonical mnemonic."""
+    rdtype = dns.rdatatype.RdataType.make(text)
+    return int(rdtype), dns.rdatatype.to_text(rdtype)
+
+
 class DnsClient:
     """Resolves names through explicit resolvers, implementing ``services.ports.DnsLookup``."""
 
@@ -119,85 +163,72 @@ class DnsClient:
         """The answer for ``name``/``rdtype``, asked at most once per client."""
         rdtype = rdtype.upper()
         try:
-            qname = dns.name.from_text(name.strip(), idna_codec=dns.name.IDNA_2008_Practical)
-            qtype = dns.rdatatype.RdataType.make(rdtype)
+            qname = _Name.from_text(name.strip())
+            qtype, mnemonic = _rdtype(rdtype)
         except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
             return DnsAnswer(name, rdtype, DnsOutcome.ERROR, detail=f"invalid query: {exc}")
-        key = (host_text(qname), rdtype)
-        return await self._memo.get(key, lambda: self._lookup(qname, qtype))
+        key = (qname.text, rdtype)
+        return await self._memo.get(key, lambda: self._lookup(qname, qtype, mnemonic))
 
-    async def _lookup(self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> DnsAnswer:
+    async def _lookup(self, qname: _Name, qtype: int, mnemonic: str) -> DnsAnswer:
         """Ask, following a CNAME chain across responses when a server does not chase it."""
-        chain: tuple[dns.name.Name, ...] = ()
+        chain: tuple[str, ...] = ()
         statuses: list[Dnssec] = []
         current = qname
         while True:
-            step = await self._resolve_step(current, rdtype, (qname, *chain))
+            step = await self._resolve_step(current, qtype, (qname.text, *chain))
             chain += step.cnames
             statuses.append(step.dnssec)
             if step.restart is None:
-                return self._answer(qname, rdtype, step, chain, statuses)
-            current = step.restart
+                return DnsAnswer(
+                    name=qname.text,
+                    rdtype=mnemonic,
+                    outcome=step.outcome,
+                    records=step.records,
+                    cname_chain=chain,
+                    dnssec=_combine(statuses),
+                    detail=step.detail,
+                )
+            current = _Name(name_from_text(step.restart), step.restart)
 
-    def _answer(
-        self,
-        qname: dns.name.Name,
-        rdtype: dns.rdatatype.RdataType,
-        step: Step,
-        chain: tuple[dns.name.Name, ...],
-        statuses: list[Dnssec],
-    ) -> DnsAnswer:
-        return DnsAnswer(
-            name=host_text(qname),
-            rdtype=dns.rdatatype.to_text(rdtype),
-            outcome=step.outcome,
-            records=step.records,
-            cname_chain=tuple(host_text(name) for name in chain),
-            dnssec=_combine(statuses),
-            detail=step.detail,
-        )
-
-    async def _resolve_step(
-        self,
-        qname: dns.name.Name,
-        rdtype: dns.rdatatype.RdataType,
-        visited: tuple[dns.name.Name, ...],
-    ) -> Step:
-        reply = await self._exchange(qname, rdtype)
+    async def _resolve_step(self, qname: _Name, qtype: int, visited: tuple[str, ...]) -> Step:
+        question = Question(qname.text, qtype)
+        query = encode_query(qname.wire, qtype, query_id=0)
+        reply = await self._exchange(query, question)
         if isinstance(reply, _Failure):
             return Step(reply.outcome, detail=reply.detail)
         response, server = reply
         step = read_response(
             response,
-            qname,
-            rdtype,
+            qname.text,
+            qtype,
             visited=visited,
             limits=self._limits,
             validating=self._validating,
         )
         if step.outcome is DnsOutcome.SERVFAIL and step.dnssec is Dnssec.UNKNOWN:
-            return await self._check_bogus(qname, rdtype, server, step)
+            return await self._check_bogus(qname, question, server, step)
         return step
 
     async def _exchange(
-        self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType
-    ) -> tuple[dns.message.Message, Nameserver] | _Failure:
+        self, query: bytes, question: Question
+    ) -> tuple[WireMessage, Nameserver] | _Failure:
         """One answer from the servers in turn, within ``tries`` attempts.
 
         A response (even SERVFAIL) is preferred over a failure to get one; a server that answered
         SERVFAIL or REFUSED is not asked again.
         """
         failure = _Failure(DnsOutcome.ERROR, "no attempt made")
-        answered: dict[Nameserver, dns.message.Message] = {}
+        answered: dict[Nameserver, WireMessage] = {}
         for attempt in range(self._tries):
             server = self._servers[attempt % len(self._servers)]
             if server in answered:
                 continue
-            reply = await self._ask(server, _make_query(qname, rdtype))
+            reply = await self._ask(server, query, question)
             if isinstance(reply, _Failure):
                 failure = reply
                 continue
-            if not _try_elsewhere(reply):
+            if reply.rcode not in (RCODE_SERVFAIL, RCODE_REFUSED):
                 return reply, server
             answered[server] = reply
         if answered:
@@ -206,19 +237,13 @@ class DnsClient:
         return failure
 
     async def _check_bogus(
-        self,
-        qname: dns.name.Name,
-        rdtype: dns.rdatatype.RdataType,
-        server: Nameserver,
-        step: Step,
+        self, qname: _Name, question: Question, server: Nameserver, step: Step
     ) -> Step:
         """RFC 4035 §3.2.2: with CD set a validating resolver returns data that fails validation;
         if the SERVFAIL turns into an answer, the SERVFAIL was a validation failure."""
-        reply = await self._ask(server, _make_query(qname, rdtype, checking_disabled=True))
-        if isinstance(reply, dns.message.Message) and reply.rcode() in (
-            dns.rcode.NOERROR,
-            dns.rcode.NXDOMAIN,
-        ):
+        query = encode_query(qname.wire, question.rdtype, query_id=0, checking_disabled=True)
+        reply = await self._ask(server, query, question)
+        if isinstance(reply, WireMessage) and reply.rcode in (RCODE_NOERROR, RCODE_NXDOMAIN):
             detail = f"{step.detail} (answered with checking disabled: DNSSEC validation failed)"
             return Step(step.outcome, dnssec=Dnssec.BOGUS, detail=detail)
         return step
@@ -230,38 +255,22 @@ class DnsClient:
         return channel
 
     async def _ask(
-        self, server: Nameserver, query: dns.message.Message
-    ) -> dns.message.Message | _Failure:
-        """One exchange with one server: the only place dnspython exceptions become outcomes."""
+        self, server: Nameserver, query: bytes, question: Question
+    ) -> WireMessage | _Failure:
+        """One exchange with one server: the only place exceptions become outcomes."""
         try:
-            response = await self._channel(server).exchange(query, self._timeout)
-            if response.flags & dns.flags.TC:  # RFC 7766 §5: ask again over TCP
-                response = await dns.asyncquery.tcp(
-                    query, server.address, timeout=self._timeout, port=server.port
+            response = await self._channel(server).exchange(query, question, self._timeout)
+            if response.flags & TC:  # RFC 7766 §5: ask again over TCP
+                response = await tcp_exchange(
+                    server.address, server.port, query, question, self._timeout
                 )
-        except dns.exception.Timeout:
+        except TimeoutError:
             return _Failure(DnsOutcome.TIMEOUT, f"no answer from {server} in {self._timeout:g}s")
-        except dns.exception.DNSException as exc:
+        except WireError as exc:
             return _Failure(DnsOutcome.ERROR, f"bad answer from {server}: {exc}")
         except (OSError, EOFError, ValueError) as exc:
             return _Failure(DnsOutcome.ERROR, f"network error with {server}: {exc!r}")
         return response
-
-
-def _make_query(
-    qname: dns.name.Name, rdtype: dns.rdatatype.RdataType, *, checking_disabled: bool = False
-) -> dns.message.Message:
-    query = dns.message.make_query(
-        qname, rdtype, use_edns=0, want_dnssec=True, payload=EDNS_PAYLOAD
-    )
-    query.flags |= dns.flags.AD  # RFC 6840 §5.7: we understand the AD bit
-    if checking_disabled:
-        query.flags |= dns.flags.CD
-    return query
-
-
-def _try_elsewhere(response: dns.message.Message) -> bool:
-    return response.rcode() in (dns.rcode.SERVFAIL, dns.rcode.REFUSED)
 
 
 def _combine(statuses: list[Dnssec]) -> Dnssec:

@@ -5,14 +5,15 @@ few event-loop turns before the query leaves, so a query that follows an answer 
 addresses after the MX answer) waits behind whatever else the loop is doing. A channel keeps one
 connected, non-blocking socket while any query waits, watched with ``loop.add_reader``, and sends
 each query the moment it is asked. Each datagram goes to the query whose ID it carries (RFC 1035
-§4.1.1); a datagram that does not answer that query's question (``Message.is_response``) is
-dropped and the query keeps waiting, as dnspython does with ``ignore_unexpected``. IDs are
-random and never shared by two waiting queries (RFC 5452 §9.2). The socket is closed as soon as
-no query waits, so a channel never outlives its work.
+§4.1.1) and is decoded once (:mod:`mailshield.core.dns_wire`); a datagram that does not answer
+that query's question (:func:`~mailshield.core.dns_wire.is_response_to`, RFC 5452 §9.1) is
+dropped and the query keeps waiting. IDs are random and never shared by two waiting queries
+(RFC 5452 §9.2). The socket is closed as soon as no query waits, so a channel never outlives
+its work.
 
-Failures are raised as dnspython's query functions raise them: ``dns.exception.Timeout``,
-``OSError`` (e.g. an ICMP port unreachable on the connected socket, RFC 1122 §4.1.3.3) or a
-``dns.exception.DNSException`` for a datagram that does not parse.
+Failures are raised: ``TimeoutError``, ``OSError`` (e.g. an ICMP port unreachable on the
+connected socket, RFC 1122 §4.1.3.3) or :class:`~mailshield.core.dns_wire.WireError` for a
+datagram with the query's ID that does not parse.
 """
 
 from __future__ import annotations
@@ -22,8 +23,13 @@ import ipaddress
 import secrets
 import socket
 
-import dns.exception
-import dns.message
+from mailshield.core.dns_wire import (
+    Question,
+    WireMessage,
+    decode_message,
+    is_response_to,
+    with_id,
+)
 
 __all__ = ["UdpChannel"]
 
@@ -47,11 +53,11 @@ class UdpChannel:
         """Whether the socket is open (it is only while a query waits)."""
         return self._socket is not None
 
-    async def exchange(self, query: dns.message.Message, seconds: float) -> dns.message.Message:
-        """Send ``query`` (its ID is replaced) and return the response to it within ``seconds``."""
+    async def exchange(self, query: bytes, question: Question, seconds: float) -> WireMessage:
+        """Send ``query`` (its ID is replaced) and return the response to ``question`` within
+        ``seconds``."""
         query_id = self._free_id()
-        query.id = query_id
-        wire = query.to_wire()
+        wire = with_id(query, query_id)
         inbox: asyncio.Queue[bytes | OSError] = asyncio.Queue()
         self._waiting[query_id] = inbox
         try:
@@ -61,11 +67,9 @@ class UdpChannel:
                     datagram = await inbox.get()
                     if isinstance(datagram, OSError):
                         raise datagram
-                    response = dns.message.from_wire(datagram)
-                    if query.is_response(response):
+                    response = decode_message(datagram)
+                    if is_response_to(response, query_id, question):
                         return response  # anything else with this ID is not ours: wait on
-        except TimeoutError:
-            raise dns.exception.Timeout(timeout=seconds) from None  # type: ignore[no-untyped-call]
         finally:
             self._waiting.pop(query_id, None)
             if not self._waiting:

@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import cast
 
-import dns.exception
 import dns.message
 import dns.rrset
 import pytest
 
+from mailshield.core.dns_wire import Question, WireError, WireMessage, encode_query, name_from_text
+from mailshield.core.dns_wire_codes import TYPE_A
 from mailshield.probes.dns_channel import UdpChannel
 
 HOST = "127.0.12.1"
@@ -64,8 +65,12 @@ async def server() -> AsyncIterator[tuple[Server, int]]:
     transport.close()
 
 
-def _query(name: str) -> dns.message.Message:
-    return dns.message.make_query(name, "A")
+def _ask(channel: UdpChannel, name: str, seconds: float = 5) -> asyncio.Future[WireMessage]:
+    """Start an A query for ``name`` through ``channel``."""
+    query = encode_query(name_from_text(name), TYPE_A, query_id=0)
+    return asyncio.ensure_future(
+        channel.exchange(query, Question(name.rstrip("."), TYPE_A), seconds)
+    )
 
 
 async def test_concurrent_queries_share_one_socket(server: tuple[Server, int]) -> None:
@@ -74,12 +79,12 @@ async def test_concurrent_queries_share_one_socket(server: tuple[Server, int]) -
     peer.expected = 5
     channel = UdpChannel(HOST, port)
     names = [f"q{i}.example.test." for i in range(5)]
-    exchanges = [asyncio.ensure_future(channel.exchange(_query(n), 5)) for n in names]
+    exchanges = [_ask(channel, n) for n in names]
     await peer.arrived.wait()
     for received in reversed(peer.received):
         peer.answer(received)
     responses = await asyncio.gather(*exchanges)
-    assert [r.question[0].name.to_text() for r in responses] == names
+    assert [r.question[0].name + "." for r in responses] == names
     assert len({received.source for received in peer.received}) == 1
     assert not channel.is_open
 
@@ -89,9 +94,7 @@ async def test_waiting_queries_never_share_an_id(server: tuple[Server, int]) -> 
     peer, port = server
     peer.expected = 50
     channel = UdpChannel(HOST, port)
-    exchanges = [
-        asyncio.ensure_future(channel.exchange(_query(f"q{i}.example.test."), 5)) for i in range(50)
-    ]
+    exchanges = [_ask(channel, f"q{i}.example.test.") for i in range(50)]
     await peer.arrived.wait()
     for received in peer.received:
         peer.answer(received)
@@ -111,7 +114,7 @@ async def test_foreign_datagrams_are_dropped(server: tuple[Server, int], foreign
     """A datagram that does not answer the query is ignored; the real answer still arrives."""
     peer, port = server
     channel = UdpChannel(HOST, port)
-    exchange = asyncio.ensure_future(channel.exchange(_query("wanted.example.test."), 5))
+    exchange = _ask(channel, "wanted.example.test.")
     await peer.arrived.wait()
     received = peer.received[0]
     if foreign == "other-question":
@@ -124,15 +127,28 @@ async def test_foreign_datagrams_are_dropped(server: tuple[Server, int], foreign
         peer.send(b"x", received)
     peer.answer(received, "192.0.2.7")
     response = await exchange
-    assert response.answer[0].to_text().endswith("192.0.2.7")
+    assert response.rrset("wanted.example.test", TYPE_A) == ("192.0.2.7",)
+
+
+async def test_garbage_with_the_query_id_is_a_wire_error(server: tuple[Server, int]) -> None:
+    """A datagram carrying the query's ID that does not parse fails the query (a bad answer)."""
+    peer, port = server
+    channel = UdpChannel(HOST, port)
+    exchange = _ask(channel, "wanted.example.test.")
+    await peer.arrived.wait()
+    received = peer.received[0]
+    peer.send(received.query.id.to_bytes(2, "big") + b"\x81\x80junk", received)
+    with pytest.raises(WireError):
+        await exchange
+    assert not channel.is_open
 
 
 async def test_silence_is_a_timeout_and_closes_the_socket(server: tuple[Server, int]) -> None:
-    """No answer: dnspython's Timeout, and the socket does not stay open."""
+    """No answer: TimeoutError, and the socket does not stay open."""
     _, port = server
     channel = UdpChannel(HOST, port)
-    with pytest.raises(dns.exception.Timeout):
-        await channel.exchange(_query("silent.example.test."), 0.2)
+    with pytest.raises(TimeoutError):
+        await _ask(channel, "silent.example.test.", 0.2)
     assert not channel.is_open
 
 
@@ -144,5 +160,5 @@ async def test_closed_port_is_a_network_error() -> None:
     probe.close()  # nothing listens there any more
     channel = UdpChannel(HOST, port)
     with pytest.raises(OSError):  # noqa: PT011 - the errno depends on the kernel
-        await channel.exchange(_query("nobody.example.test."), 5)
+        await _ask(channel, "nobody.example.test.")
     assert not channel.is_open

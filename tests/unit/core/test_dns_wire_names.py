@@ -176,3 +176,12 @@ def test_read_name_agrees_with_dnspython(data: bytes, draw: st.DataObject) -> No
     except WireError:
         got = None
     assert got == expected
+
+
+@given(st.lists(st.binary(min_size=1, max_size=63), max_size=3))
+def test_name_text_reads_back_as_the_same_name(labels: list[bytes]) -> None:
+    """The text of any name turns back into that name's wire form, in lower case (the client
+    asks a CNAME target again from its text)."""
+    wire = b"".join(bytes((len(label),)) + label for label in labels) + b"\x00"
+    text, _ = read_name(HEADER + wire, 12, len(HEADER) + len(wire))
+    assert name_from_text(text) == b"".join(bytes((len(x),)) + x.lower() for x in labels) + b"\x00"
