@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from probe_dns_peer import DnsPeer, Handler, StartDnsPeer
-from probe_tls_peers import Canary, HttpsPeer, Respond, SmtpPeer, SmtpScript, server_context
+from probe_tls_peers import (
+    HTTPS_HOST,
+    SMTP_HOST,
+    Canary,
+    HttpsPeer,
+    Respond,
+    SmtpPeer,
+    SmtpScript,
+    StartHttpsPeer,
+    StartSmtpPeer,
+    server_context,
+)
 
 from mailshield.lab.ca import IssuedCert, LabCA
-
-HTTPS_HOST = "127.0.4.2"
-SMTP_HOST = "127.0.4.3"
-
-StartHttpsPeer = Callable[..., Awaitable[HttpsPeer]]
-StartSmtpPeer = Callable[[SmtpScript], Awaitable[SmtpPeer]]
 
 
 @pytest.fixture

@@ -215,3 +215,10 @@ class StaticLookup:
         if name not in self.addresses:
             return DnsAnswer(name, rdtype, DnsOutcome.NXDOMAIN)
         return DnsAnswer(name, rdtype, DnsOutcome.OK if found else DnsOutcome.NODATA, found)
+
+
+HTTPS_HOST = "127.0.4.2"
+SMTP_HOST = "127.0.4.3"
+
+StartHttpsPeer = Callable[..., Awaitable[HttpsPeer]]  # the ``https_peer`` fixture
+StartSmtpPeer = Callable[[SmtpScript], Awaitable[SmtpPeer]]  # the ``smtp_peer`` fixture

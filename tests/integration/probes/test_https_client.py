@@ -12,9 +12,18 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from probe_dns_peer import Reply, StartDnsPeer, reply
-from probe_tls_peers import Canary, SmtpScript, StaticLookup, http_response, static
+from probe_tls_peers import (
+    HTTPS_HOST,
+    SMTP_HOST,
+    Canary,
+    SmtpScript,
+    StartHttpsPeer,
+    StartSmtpPeer,
+    StaticLookup,
+    http_response,
+    static,
+)
 
-from conftest import HTTPS_HOST, SMTP_HOST, StartHttpsPeer, StartSmtpPeer
 from mailshield.core.observations import ConnectOutcome, HttpsFetch
 from mailshield.lab.ca import IssuedCert, LabCA
 from mailshield.probes.dns import DnsClient

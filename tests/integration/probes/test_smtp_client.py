@@ -8,9 +8,8 @@ import ssl
 from collections.abc import Callable
 
 import pytest
-from probe_tls_peers import Canary, SmtpScript
+from probe_tls_peers import SMTP_HOST, Canary, SmtpScript, StartSmtpPeer
 
-from conftest import SMTP_HOST, StartSmtpPeer
 from mailshield.core.observations import ConnectOutcome, SmtpProbe
 from mailshield.probes.net_policy import AddressPolicy
 from mailshield.probes.smtp import SmtpClient
