@@ -2,7 +2,8 @@
 second of start-up).
 
 - A database at the shipped head is recognised by reading ``alembic_version`` directly and
-  comparing it with :func:`shipped_head`, the highest numbered revision file in the package.
+  comparing it with :func:`~mailshield.storage.schema_sqlite.shipped_head`, the highest
+  numbered revision file in the package.
 - An empty database gets the whole schema in one step: ``metadata.create_all`` and the
   ``alembic_version`` row of the head, in one transaction, instead of replaying every
   migration. The tests prove the result equal to the migrated schema on SQLite and PostgreSQL.
@@ -13,18 +14,13 @@ Anything else (pending migrations, a newer database, a partly built one) is left
 
 from __future__ import annotations
 
-import re
-from functools import cache
-from pathlib import Path
-
 from sqlalchemy import Column, Connection, MetaData, PrimaryKeyConstraint, String, Table, text
 
 from mailshield.storage.database import Database
+from mailshield.storage.schema_sqlite import shipped_head
 
 __all__ = ["VERSION_TABLE", "create_schema", "current_revision", "ensure_current", "shipped_head"]
 
-VERSIONS_DIR = Path(__file__).parent / "migrations" / "versions"
-_REVISION_FILE = re.compile(r"^(\d{4,})_\w+\.py$")
 ADVISORY_LOCK_KEY = 0x6D61696C736869  # the lock of mailshield.storage.migrate
 
 # Alembic's own version table, as ``alembic stamp`` creates it (name, column, constraint).
@@ -34,23 +30,6 @@ VERSION_TABLE = Table(
     Column("version_num", String(32), nullable=False),
     PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
 )
-
-
-@cache
-def shipped_head() -> str:
-    """The latest revision shipped: the highest number among the revision files.
-
-    Revision ids are the files' numbers (``mailshield db revision`` numbers them and history is
-    linear), so this equals Alembic's head; a test holds them equal.
-    """
-    numbers = [
-        match.group(1)
-        for path in VERSIONS_DIR.iterdir()
-        if (match := _REVISION_FILE.match(path.name)) is not None
-    ]
-    if not numbers:
-        raise RuntimeError(f"no migrations found in {VERSIONS_DIR}")
-    return max(numbers, key=int)
 
 
 async def current_revision(db: Database) -> tuple[str | None, bool]:

@@ -26,10 +26,20 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from mailshield.storage.sqlite_plain import BUSY_TIMEOUT_MS, configure, immediate_transaction
+
 T = TypeVar("T")
 
-BUSY_TIMEOUT_MS = 5000
-"""How long a connection waits for another connection's write lock before failing."""
+__all__ = [
+    "BEGIN_OPTION",
+    "BUSY_TIMEOUT_MS",
+    "FOREIGN_KEYS_OPTION",
+    "database_file",
+    "immediate_transaction",
+    "install",
+    "prepare_folder",
+    "run_on_driver",
+]
 
 BEGIN_OPTION = "mailshield_sqlite_begin"
 FOREIGN_KEYS_OPTION = "mailshield_foreign_keys"
@@ -57,17 +67,7 @@ def install(engine: Engine) -> None:
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Hand transaction control to SQLAlchemy (see the module docstring).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        # With WAL, NORMAL never corrupts; a power loss may only undo the last commits.
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
+    configure(dbapi_connection)  # hands transaction control to SQLAlchemy (module docstring)
 
 
 def _on_begin(connection: Connection) -> None:
@@ -89,20 +89,3 @@ async def run_on_driver(connection: AsyncConnection, work: Callable[[sqlite3.Con
     fairy = await connection.get_raw_connection()
     driver: Any = fairy.driver_connection
     return cast(T, await driver._execute(lambda: work(driver._conn)))
-
-
-def immediate_transaction(
-    connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]
-) -> T:
-    """``work`` in a write transaction taken at BEGIN (``BEGIN IMMEDIATE``, foreign keys
-    enforced): committed when it returns, rolled back if it raises. For a connection set up by
-    :func:`install` (autocommit at the driver level, so BEGIN is ours to emit)."""
-    connection.execute("PRAGMA foreign_keys=ON")
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        result = work(connection)
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
-    return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,10 @@ from mailshield.storage.migrate_fast import (
     create_schema,
     current_revision,
     ensure_current,
-    shipped_head,
 )
+from mailshield.storage.schema_sqlite import DDL_FILE, applied_revision, render_ddl, shipped_head
+from mailshield.storage.schema_sqlite import create_schema as create_schema_plain
+from mailshield.storage.sqlite_plain import connect_file, file_of_url
 
 
 @pytest.fixture
@@ -167,3 +170,49 @@ async def test_create_schema_leaves_a_used_database_alone(database: Database) ->
     await upgrade(database, "0006")
     assert not await create_schema(database)
     assert (await schema_status(database)).current == "0006"
+
+
+def test_stored_sqlite_ddl_is_current() -> None:
+    """schema_sqlite.sql holds what SQLAlchemy renders for the tables today (if this fails,
+    run `python -m mailshield.storage.schema_sqlite` and commit the file)."""
+    assert DDL_FILE.read_text(encoding="utf-8") == render_ddl()
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
+async def test_plain_created_schema_equals_migrated(database: Database, second: Database) -> None:
+    """The stored SQLite statements build the migrated schema, stamped at the head."""
+    if database.dialect != "sqlite":
+        pytest.skip("the stored statements are SQLite's")
+    path = sqlite_file(database)
+    with closing(connect_file(path)) as connection:
+        assert create_schema_plain(connection)
+        assert applied_revision(connection) == (shipped_head(), False)
+        assert not create_schema_plain(connection)
+    await upgrade(second)
+    assert await run(database, describe) == await run(second, describe)
+    assert await run(database, schema_differences) == []
+    assert await run(database, sqlite_master) == await run(second, sqlite_master)
+
+
+@pytest.mark.parametrize("prepare", ["nothing", "head", "0006", "base", "foreign"])
+async def test_plain_revision_reading_agrees(database: Database, prepare: str) -> None:
+    """The standard-library reading of the revision agrees with the SQLAlchemy one."""
+    if database.dialect != "sqlite":
+        pytest.skip("a SQLite reading")
+    if prepare in ("head", "0006"):
+        await upgrade(database, prepare)
+    elif prepare == "base":
+        await upgrade(database)
+        await downgrade(database, "base")
+    elif prepare == "foreign":
+        async with database.transaction() as connection:
+            await connection.execute(text("CREATE TABLE other_app (id INTEGER)"))
+    with closing(connect_file(sqlite_file(database))) as connection:
+        assert applied_revision(connection) == await current_revision(database)
+
+
+def sqlite_file(db: Database) -> Path:
+    path = file_of_url(db.display_url)
+    assert path is not None
+    return path
