@@ -15,6 +15,7 @@ Statements are built once from the column lists of :mod:`~mailshield.storage.rep
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Sequence
 from functools import cache
@@ -28,8 +29,9 @@ from mailshield.storage.report_prepared import (
     PreparedReport,
 )
 from mailshield.storage.report_rows import DUPLICATE, STORED, Written
+from mailshield.storage.sqlite_plain import immediate_transaction
 
-__all__ = ["write_prepared"]
+__all__ = ["write_batch", "write_prepared"]
 
 _LOOKUP_CHUNK = 500  # dedupe keys per IN (...) lookup, below SQLite's host-parameter limit
 
@@ -52,6 +54,12 @@ def _statements() -> dict[str, str]:
             " WHERE dedupe_key = ? RETURNING id, copies"
         ),
     }
+
+
+def write_batch(connection: sqlite3.Connection, batch: Sequence[PreparedReport]) -> list[Written]:
+    """:func:`write_prepared` as its own write transaction on a plain connection
+    (:mod:`~mailshield.storage.sqlite_plain`): committed when it returns."""
+    return immediate_transaction(connection, functools.partial(write_prepared, batch=batch))
 
 
 def write_prepared(

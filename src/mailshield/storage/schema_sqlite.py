@@ -21,7 +21,14 @@ from pathlib import Path
 
 from mailshield.storage.sqlite_plain import immediate_transaction
 
-__all__ = ["DDL_FILE", "applied_revision", "create_schema", "render_ddl", "shipped_head"]
+__all__ = [
+    "DDL_FILE",
+    "applied_revision",
+    "create_schema",
+    "ensure_current",
+    "render_ddl",
+    "shipped_head",
+]
 
 VERSIONS_DIR = Path(__file__).parent / "migrations" / "versions"
 DDL_FILE = Path(__file__).parent / "schema_sqlite.sql"
@@ -52,6 +59,18 @@ def applied_revision(connection: sqlite3.Connection) -> tuple[str | None, bool]:
         return None, not names
     rows = connection.execute("SELECT version_num FROM alembic_version").fetchall()
     return (rows[0][0] if len(rows) == 1 else None), False
+
+
+def ensure_current(connection: sqlite3.Connection, *, create: bool) -> bool:
+    """Whether the schema is at the shipped head; an empty database is given it first when
+    ``create`` is true. ``False`` leaves the database to Alembic (pending migrations, a newer
+    revision, a partial schema)."""
+    revision, empty = applied_revision(connection)
+    if revision == shipped_head():
+        return True
+    if empty and create and create_schema(connection):
+        return True
+    return applied_revision(connection)[0] == shipped_head()  # created meanwhile by another
 
 
 def create_schema(connection: sqlite3.Connection) -> bool:

@@ -1,20 +1,26 @@
-"""``mailshield reports import`` of a folder large enough for the worker pool: same outcome and
-same stored rows as the one-by-one path."""
+"""``mailshield reports import`` of a folder large enough for the worker pool (and so, on a
+SQLite file, the plain way without SQLAlchemy): same outcome and same stored rows as the
+one-by-one path through the intake."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from click.testing import CliRunner
 
-from mailshield.interfaces.cli import report_import
+from mailshield.interfaces.cli import report_import, report_import_plain
 from mailshield.interfaces.cli.main import cli
+from mailshield.storage import Database
+from mailshield.storage.migrate import upgrade
+from mailshield.storage.schema_sqlite import applied_revision, shipped_head
 
 CORPUS = Path(__file__).parents[2] / "data" / "tlsrpt"
 DISTINCT, COPIES = 300, 20
@@ -87,3 +93,35 @@ def test_pooled_import_twice_counts_copies(inbox: Path, tmp_path: Path) -> None:
     run_import(inbox, tmp_path / "data")
     again = run_import(inbox, tmp_path / "data")
     assert again == {"duplicate": DISTINCT + COPIES, "quarantined": len(BROKEN)}
+
+
+def test_database_behind_goes_through_the_migrations(inbox: Path, tmp_path: Path) -> None:
+    """A database with pending migrations is migrated first, then imported into as usual."""
+    data = tmp_path / "data"
+
+    async def migrate_to_0006() -> None:
+        async with Database(f"sqlite+aiosqlite:///{data / 'mailshield.db'}") as db:
+            await upgrade(db, "0006")
+
+    asyncio.run(migrate_to_0006())
+    expected = {"stored": DISTINCT, "duplicate": COPIES, "quarantined": len(BROKEN)}
+    assert run_import(inbox, data) == expected
+    with closing(sqlite3.connect(data / "mailshield.db")) as connection:
+        assert applied_revision(connection) == (shipped_head(), False)
+
+
+def test_failed_batch_is_left_to_the_intake(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the plain write of a batch fails, its reports go through the intake instead."""
+
+    failed: list[object] = []
+
+    def fails(connection: sqlite3.Connection, batch: object) -> NoReturn:
+        failed.append(batch)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(report_import_plain, "write_batch", fails)
+    expected = {"stored": DISTINCT, "duplicate": COPIES, "quarantined": len(BROKEN)}
+    assert run_import(inbox, tmp_path / "data") == expected
+    assert failed

@@ -18,7 +18,7 @@ import asyncio
 import multiprocessing
 import os
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias, cast
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 _Parsed = list["tuple[bytes, TlsReportParse] | PreparedReport"]
 _Outcomes: TypeAlias = "IngestOutcome | tuple[IngestOutcome, ...] | list[IngestOutcome]"
 
-__all__ = ["ParseAhead", "import_files", "start_pool"]
+__all__ = ["Leftovers", "ParseAhead", "import_files", "progress_bar", "start_pool"]
 
 POOL_THRESHOLD = 256  # report files below which parsing stays in this process
 CHUNK = 64  # files per worker task
@@ -73,6 +73,18 @@ def prepare_chunk(paths: list[str], options: IngestOptions, received_at: datetim
     return out
 
 
+class Leftovers:
+    """What a plain import (:mod:`~mailshield.interfaces.cli.report_import_plain`) leaves to
+    the intake: reports it does not store itself, and prepared rows whose batch failed."""
+
+    def __init__(self) -> None:
+        self.parsed: list[tuple[bytes, TlsReportParse, str]] = []
+        self.prepared: list[PreparedReport] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.parsed or self.prepared)
+
+
 class ParseAhead:
     """The report files of an import, parsed in ``pool`` a chunk per task, up to ``AHEAD``
     chunks ahead of the consumer; ``prepare`` asks for storage rows (SQLite)."""
@@ -105,18 +117,35 @@ class ParseAhead:
     async def chunks(self) -> AsyncIterator[tuple[list[str], _Parsed]]:
         """Each chunk's paths and results, in file order."""
         while self._running:
-            chunk, task = self._running.popleft()
-            self._fill()
+            chunk, task = self._next()
             yield chunk, await asyncio.wrap_future(task)
+
+    def results(self) -> Iterator[tuple[list[str], _Parsed]]:
+        """:meth:`chunks` for a caller without an event loop (waits for each in turn)."""
+        while self._running:
+            chunk, task = self._next()
+            yield chunk, task.result()
+
+    def _next(self) -> tuple[list[str], Future[_Parsed]]:
+        item = self._running.popleft()
+        self._fill()
+        return item
 
 
 async def import_files(
-    intake: ReportIntake, files: list[ReportFile], quiet: bool, ahead: ParseAhead | None
+    intake: ReportIntake,
+    files: list[ReportFile],
+    quiet: bool,
+    ahead: ParseAhead | None,
+    rest: Leftovers | None = None,
 ) -> Counter[str]:
-    """Submit every report in ``files``; totals per disposition, plus ``skipped`` files."""
+    """Submit every report in ``files``, and what a plain import left (``rest``); totals per
+    disposition, plus ``skipped`` files."""
     run = _Run(intake)
-    with _progress(quiet) as progress:
+    with progress_bar(quiet) as progress:
         task = progress.add_task("importing", total=len(files))
+        if rest is not None:
+            await run.leftovers(rest)
         reports = [file for file in files if file.kind == "report"]
         if ahead is not None:
             async for chunk, results in ahead.chunks():
@@ -164,6 +193,15 @@ class _Run:
             self._start(self.intake.submit_parsed_many(items), len(items))
         return len(results)
 
+    async def leftovers(self, rest: Leftovers) -> None:
+        """Submit what a plain import left to the intake: reports to decide, rows to retry."""
+        now = datetime.now(UTC)
+        if rest.parsed:
+            items = [(data, parsed, _arrival(path, now)) for data, parsed, path in rest.parsed]
+            self._start(self.intake.submit_parsed_many(items), len(items))
+        if rest.prepared:
+            self._start(self.intake.submit_prepared_many(rest.prepared), len(rest.prepared))
+
     async def submit(self, kind: str, data: bytes, path: str) -> None:
         await self._throttle(1)
         if kind == "message":
@@ -204,7 +242,7 @@ def _arrival(path: str, received_at: datetime | None = None) -> Arrival:
     return Arrival(Channel.FILE, source=path, received_at=received_at)
 
 
-def _progress(quiet: bool) -> Progress | _Silent:
+def progress_bar(quiet: bool) -> Progress | _Silent:
     """A progress bar on stderr, or nothing at all with ``quiet`` (Rich is not even loaded)."""
     if quiet:
         return _Silent()

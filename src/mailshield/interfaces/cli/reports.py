@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from mailshield.interfaces.cli.context import settings_from
-from mailshield.interfaces.cli.report_files import find_report_files
+from mailshield.interfaces.cli.report_files import ReportFile, find_report_files
 from mailshield.interfaces.cli.report_import import IN_FLIGHT, ParseAhead, import_files, start_pool
+from mailshield.storage.sqlite_plain import file_of_url
 
 if TYPE_CHECKING:
     from mailshield.core.analysis.readiness import Readiness
@@ -96,21 +97,12 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, quiet: b
     """
     files = list(find_report_files(paths))
     settings = settings_from(ctx)
-    options = _options(settings)
     # Forked before storage is loaded; the workers parse while this process opens the database.
     pool = start_pool(files)
     sqlite = settings.effective_database_url.startswith("sqlite")
-    ahead = None if pool is None else ParseAhead(pool, files, options, prepare=sqlite)
-
-    async def action(db: Database, settings: Settings) -> Counter[str]:
-        intake = _intake(db, settings)
-        try:
-            return await import_files(intake, files, quiet or as_json, ahead)
-        finally:
-            await intake.aclose()
-
+    ahead = None if pool is None else ParseAhead(pool, files, _options(settings), prepare=sqlite)
     try:
-        totals = _run(ctx, action, settings)
+        totals = _import(ctx, settings, files, ahead, quiet or as_json)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -120,6 +112,40 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, quiet: b
         shown = ("stored", "duplicate", "quarantined", "too_large", "failed", "skipped")
         click.echo(", ".join(f"{totals[k]} {k}" for k in shown if totals[k] or k in shown[:3]))
     ctx.exit(1 if totals["failed"] else 0)
+
+
+def _import(
+    ctx: click.Context,
+    settings: Settings,
+    files: list[ReportFile],
+    ahead: ParseAhead | None,
+    quiet: bool,
+) -> Counter[str]:
+    """Import ``files``: a pooled import into a SQLite file at the head goes the plain way
+    (no SQLAlchemy); the rest, and what the plain way leaves, goes through the intake."""
+    path = file_of_url(settings.effective_database_url)
+    done = None
+    if ahead is not None and path is not None:
+        from mailshield.interfaces.cli.report_import_plain import import_plain
+
+        reports = sum(1 for file in files if file.kind == "report")
+        done = import_plain(path, ahead, create=settings.auto_migrate, quiet=quiet, files=reports)
+    if done is not None:
+        files = [file for file in files if file.kind != "report"]
+        if not files and not done.rest:
+            return done.totals
+        ahead = None
+
+    async def action(db: Database, settings: Settings) -> Counter[str]:
+        intake = _intake(db, settings)
+        try:
+            rest = None if done is None else done.rest
+            return await import_files(intake, files, quiet, ahead, rest)
+        finally:
+            await intake.aclose()
+
+    totals = _run(ctx, action, settings)
+    return totals if done is None else done.totals + totals
 
 
 @reports.command()

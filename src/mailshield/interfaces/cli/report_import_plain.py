@@ -1,0 +1,76 @@
+"""The bulk import into a SQLite file without SQLAlchemy, asyncio or Alembic.
+
+When the database is a plain SQLite file whose schema is at the head (or empty, and may be
+created), the prepared rows the worker processes send back (:class:`ParseAhead`) go straight
+to :func:`~mailshield.storage.report_writes_sqlite.write_batch` on a standard-library
+connection: the same writer, deduplication and transaction the intake's group commit uses on
+SQLite, without the half second it takes to load SQLAlchemy. A batch's reports are counted
+only once its transaction committed.
+
+Everything else is left to the intake (:class:`Leftovers`): reports it must decide itself
+(unparseable, oversize), and the reports of a batch whose write failed (the intake retries
+them one by one and quarantines what still fails).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mailshield.interfaces.cli.report_import import IN_FLIGHT, Leftovers, ParseAhead, progress_bar
+from mailshield.storage.report_prepared import PreparedReport
+from mailshield.storage.report_writes_sqlite import write_batch
+from mailshield.storage.schema_sqlite import ensure_current
+from mailshield.storage.sqlite_plain import connect_file
+
+__all__ = ["PlainImport", "import_plain"]
+
+
+@dataclass(slots=True)
+class PlainImport:
+    """Totals of what was committed here, and what is left to the intake."""
+
+    totals: Counter[str] = field(default_factory=Counter)
+    rest: Leftovers = field(default_factory=Leftovers)
+
+
+def import_plain(
+    path: Path, ahead: ParseAhead, *, create: bool, quiet: bool, files: int
+) -> PlainImport | None:
+    """Store the parsed reports of ``ahead`` in the SQLite file ``path``; ``None`` (nothing
+    consumed) when its schema needs Alembic first. ``create`` allows giving an empty database
+    the schema; ``files`` sizes the progress bar."""
+    with closing(connect_file(path)) as connection:
+        if not ensure_current(connection, create=create):
+            return None
+        done = PlainImport()
+        pending: list[PreparedReport] = []
+        with progress_bar(quiet) as progress:
+            task = progress.add_task("importing", total=files)
+            for chunk, results in ahead.results():
+                for result, source in zip(results, chunk, strict=True):
+                    if isinstance(result, PreparedReport):
+                        pending.append(result)
+                    else:
+                        done.rest.parsed.append((*result, source))
+                if len(pending) >= IN_FLIGHT:
+                    _write(connection, pending, done)
+                    pending = []
+                progress.advance(task, len(chunk))
+            _write(connection, pending, done)
+        return done
+
+
+def _write(connection: sqlite3.Connection, batch: list[PreparedReport], done: PlainImport) -> None:
+    """Commit ``batch`` and count it; a batch that fails is left to the intake whole."""
+    if not batch:
+        return
+    try:
+        written = write_batch(connection, batch)
+    except sqlite3.Error:
+        done.rest.prepared.extend(batch)
+        return
+    done.totals.update(w.state for w in written)
