@@ -110,6 +110,7 @@ class _Name:
     text: str
 
     @classmethod
+    @functools.lru_cache(maxsize=4096)  # one check asks a name for several types
     def from_text(cls, text: str) -> _Name:
         """The name ``text`` as dnspython reads it with IDNA 2008 (practical): ASCII text as
         written (escapes allowed), other text converted to A-labels (UTS 46 mapping)."""
@@ -117,7 +118,6 @@ class _Name:
         return cls(wire, wire_name_text(wire))
 
 
-@functools.lru_cache(maxsize=256)
 def _idna_wire(text: str) -> bytes:
     name = dns.name.from_text(text, idna_codec=dns.name.IDNA_2008_Practical)
     return name.to_wire() or b""

@@ -22,6 +22,7 @@ import asyncio
 import ipaddress
 import secrets
 import socket
+from collections import deque
 
 from mailshield.core.dns_wire import (
     Question,
@@ -37,6 +38,36 @@ _ID_SPACE = 1 << 16
 _MAX_QUEUED = 16  # datagrams kept for one waiting query; more are dropped
 
 
+class _Inbox:
+    """What arrived for one waiting query: datagrams, or the error that ends its wait."""
+
+    __slots__ = ("items", "waiter")
+
+    def __init__(self) -> None:
+        self.items: deque[bytes | OSError] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: bytes | OSError) -> None:
+        """Keep ``item`` (datagrams beyond :data:`_MAX_QUEUED` are dropped) and wake the query."""
+        if isinstance(item, OSError) or len(self.items) < _MAX_QUEUED:
+            self.items.append(item)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def get(self) -> bytes:
+        """The next datagram; an error put here is raised instead."""
+        while not self.items:
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        item = self.items.popleft()
+        if isinstance(item, OSError):
+            raise item
+        return item
+
+
 class UdpChannel:
     """Queries to ``address:port`` over one shared, connected UDP socket."""
 
@@ -44,7 +75,7 @@ class UdpChannel:
         self._remote = (address, port)
         version = ipaddress.ip_address(address).version
         self._family = socket.AF_INET6 if version == 6 else socket.AF_INET
-        self._waiting: dict[int, asyncio.Queue[bytes | OSError]] = {}
+        self._waiting: dict[int, _Inbox] = {}
         self._socket: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -58,19 +89,17 @@ class UdpChannel:
         ``seconds``."""
         query_id = self._free_id()
         wire = with_id(query, query_id)
-        inbox: asyncio.Queue[bytes | OSError] = asyncio.Queue()
-        self._waiting[query_id] = inbox
+        inbox = self._waiting[query_id] = _Inbox()
+        # One timer per query puts a TimeoutError in its inbox (cheaper than asyncio.timeout).
+        timer = asyncio.get_running_loop().call_later(seconds, inbox.put, TimeoutError())
         try:
-            async with asyncio.timeout(seconds):
-                await self._send(wire)
-                while True:
-                    datagram = await inbox.get()
-                    if isinstance(datagram, OSError):
-                        raise datagram
-                    response = decode_message(datagram)
-                    if is_response_to(response, query_id, question):
-                        return response  # anything else with this ID is not ours: wait on
+            await self._send(wire, seconds)
+            while True:
+                response = decode_message(await inbox.get())
+                if is_response_to(response, query_id, question):
+                    return response  # anything else with this ID is not ours: wait on
         finally:
+            timer.cancel()
             self._waiting.pop(query_id, None)
             if not self._waiting:
                 self._close()
@@ -82,12 +111,13 @@ class UdpChannel:
             pass
         return query_id
 
-    async def _send(self, wire: bytes) -> None:
+    async def _send(self, wire: bytes, seconds: float) -> None:
         sock = self._socket or self._open()
         try:
             sock.send(wire)
         except BlockingIOError:  # the send buffer is full: wait until it drains
-            await asyncio.get_running_loop().sock_sendall(sock, wire)
+            loop = asyncio.get_running_loop()
+            await asyncio.wait_for(loop.sock_sendall(sock, wire), seconds)
 
     def _open(self) -> socket.socket:
         sock = socket.socket(self._family, socket.SOCK_DGRAM)
@@ -130,9 +160,9 @@ class UdpChannel:
         if len(data) < 2:
             return
         inbox = self._waiting.get(int.from_bytes(data[:2], "big"))
-        if inbox is not None and inbox.qsize() < _MAX_QUEUED:
-            inbox.put_nowait(data)
+        if inbox is not None:
+            inbox.put(data)
 
     def _fail(self, exc: OSError) -> None:
         for inbox in self._waiting.values():
-            inbox.put_nowait(exc)
+            inbox.put(exc)
