@@ -22,7 +22,7 @@ def _serve(sock: socket.socket, ad: bool, rcode: int) -> None:
             return
         query = dns.message.from_wire(data)
         response = dns.message.make_response(query)
-        response.set_rcode(rcode)
+        response.set_rcode(dns.rcode.Rcode(rcode))
         if ad:
             response.flags |= dns.flags.AD
         sock.sendto(response.to_wire(), peer)
