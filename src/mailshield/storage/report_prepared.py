@@ -31,12 +31,15 @@ from mailshield.storage.report_rows import (
     unpack,
 )
 
+_encode_string = json.encoder.encode_basestring_ascii  # what json.dumps uses (ensure_ascii)
+
 __all__ = [
     "FAILURE_COLUMNS",
     "POLICY_COLUMNS",
     "RAW_COLUMNS",
     "REPORT_COLUMNS",
     "PreparedReport",
+    "json_strings",
     "prepare",
     "sqlite_datetime",
 ]
@@ -163,8 +166,8 @@ def _policies(report: TlsReport) -> tuple[tuple[Any, ...], ...]:
             position,
             _text(policy.policy_type),
             _text(policy.domain),
-            json.dumps(_texts(policy.policy_strings)),
-            json.dumps(_texts(policy.mx_hosts)),
+            json_strings(_texts(policy.policy_strings)),
+            json_strings(_texts(policy.mx_hosts)),
             policy.successful_sessions,
             policy.failed_sessions,
         )
@@ -209,6 +212,12 @@ def _raw(raw: RawArrival, received: str) -> tuple[Any, ...]:
         1,
         meta,
     )
+
+
+def json_strings(values: list[str]) -> str:
+    """``json.dumps(values)`` for a list of strings, without the encoder's set-up per call
+    (the C string encoder joined with the default separator)."""
+    return "[" + ", ".join(map(_encode_string, values)) + "]"
 
 
 @functools.lru_cache(maxsize=4096)

@@ -19,6 +19,7 @@ from mailshield.storage.report_prepared import (
     POLICY_COLUMNS,
     RAW_COLUMNS,
     REPORT_COLUMNS,
+    json_strings,
     prepare,
     sqlite_datetime,
 )
@@ -136,3 +137,9 @@ def test_datetime_text_is_sqlalchemys(moment: datetime) -> None:
     text = sqlite_datetime(moment)
     assert text == bind(moment.replace(tzinfo=None))
     assert len(text) == 26
+
+
+@given(st.lists(st.text()))
+def test_json_strings_is_json_dumps(values: list[str]) -> None:
+    """The short-cut encoder writes exactly what json.dumps writes for a list of strings."""
+    assert json_strings(values) == json.dumps(values)

@@ -35,6 +35,7 @@ class FieldReader:
 
     def __init__(self, limits: ReportLimits, notes: NoteLog) -> None:
         self.limits = limits
+        self.max_length = limits.max_string_length
         self.notes = notes
         self.ips: dict[str, str] = {}
         self.hosts: dict[str, str] = {}
@@ -150,6 +151,10 @@ class FieldReader:
     def text(self, value: Any, here: str, field: str) -> str | None:
         """A string value: stripped, cut to the length limit; numbers are converted and noted,
         other JSON types and empty strings noted and dropped. ``None`` stays silent."""
+        if type(value) is str:  # the common case, decided without further calls
+            stripped = value.strip()
+            if stripped and len(stripped) <= self.max_length:
+                return stripped
         if isinstance(value, str):
             stripped = value.strip()
             if stripped:
