@@ -87,7 +87,11 @@ class Leftovers:
 
 class ParseAhead:
     """The report files of an import, parsed in ``pool`` a chunk per task, up to ``AHEAD``
-    chunks ahead of the consumer; ``prepare`` asks for storage rows (SQLite)."""
+    chunks ahead of the consumer; ``prepare`` asks for storage rows (SQLite).
+
+    Work can start on a guess of the options (the defaults) before the settings are read:
+    :meth:`confirm` keeps it when the guess was right, and otherwise starts again.
+    """
 
     def __init__(
         self,
@@ -103,6 +107,18 @@ class ParseAhead:
         paths = [file.path for file in files if file.kind == "report"]
         self._chunks = deque(paths[start : start + CHUNK] for start in range(0, len(paths), CHUNK))
         self._running: deque[tuple[list[str], Future[_Parsed]]] = deque()
+        self._fill()
+
+    def confirm(self, options: IngestOptions, *, prepare: bool) -> None:
+        """Use ``options`` and ``prepare`` from now on; work started with other ones (a wrong
+        guess) is dropped and done again. Call it before taking any result."""
+        if (options, prepare) == (self._options, self._prepare):
+            return
+        self._options, self._prepare = options, prepare
+        for chunk, task in reversed(self._running):
+            task.cancel()  # a chunk already being parsed finishes, and is ignored
+            self._chunks.appendleft(chunk)
+        self._running.clear()
         self._fill()
 
     def _fill(self) -> None:

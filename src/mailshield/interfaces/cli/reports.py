@@ -17,6 +17,7 @@ import click
 from mailshield.interfaces.cli.context import settings_from
 from mailshield.interfaces.cli.report_files import ReportFile, find_report_files
 from mailshield.interfaces.cli.report_import import IN_FLIGHT, ParseAhead, import_files, start_pool
+from mailshield.services.ingest_model import IngestOptions
 from mailshield.storage.sqlite_plain import file_of_url
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from mailshield.core.analysis.summary import TlsRptSummary
     from mailshield.core.model import Report
     from mailshield.services.ingest import IngestOutcome, ReportIntake
-    from mailshield.services.ingest_model import IngestOptions
     from mailshield.services.report_analysis import ReportAnalysis
     from mailshield.services.settings import Settings
     from mailshield.storage.database import Database
@@ -64,8 +64,6 @@ def _run(
 
 
 def _options(settings: Settings) -> IngestOptions:
-    from mailshield.services.ingest_model import IngestOptions
-
     return IngestOptions.for_max_bytes(settings.report_max_bytes, batch_size=IN_FLIGHT)
 
 
@@ -96,12 +94,17 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, quiet: b
     were stored, were duplicates, were quarantined, and how many files were skipped.
     """
     files = list(find_report_files(paths))
-    settings = settings_from(ctx)
-    # Forked before storage is loaded; the workers parse while this process opens the database.
+    # The workers fork first and start on the default options (SQLite, default size cap), so
+    # they parse while this process reads the settings; a different configuration restarts
+    # them (ParseAhead.confirm).
     pool = start_pool(files)
-    sqlite = settings.effective_database_url.startswith("sqlite")
-    ahead = None if pool is None else ParseAhead(pool, files, _options(settings), prepare=sqlite)
+    guess = IngestOptions.for_max_bytes(IngestOptions().max_bytes, batch_size=IN_FLIGHT)
+    ahead = None if pool is None else ParseAhead(pool, files, guess, prepare=True)
     try:
+        settings = settings_from(ctx)
+        if ahead is not None:
+            sqlite = settings.effective_database_url.startswith("sqlite")
+            ahead.confirm(_options(settings), prepare=sqlite)
         totals = _import(ctx, settings, files, ahead, quiet or as_json)
     finally:
         if pool is not None:
