@@ -11,11 +11,14 @@
 #      and a private mount namespace whose /etc/resolv.conf names the lab DNS server 127.0.12.53
 #      (checkdmarc resolves the MTA-STS policy host and MX hosts through the system resolver);
 #   3. runs `python -m bench.checker`, which for 0 ms and 20 ms per DNS answer starts the lab
-#      (1,000 domains from the lab's bulk generator, in-process DNS server on 127.0.12.53:53) and
-#      times both tools without and with SMTP; then times one full check of a domain with 2 MX
-#      hosts at 50 ms per DNS answer against its critical path.
+#      (1,000 domains from the lab's bulk generator; the lab's DNS server in a thread on
+#      127.0.12.53:53, Debian's Postfix as every MX on 127.0.12.25:25, nginx as every MTA-STS
+#      policy host on 127.0.12.80:443) and times both tools without and with SMTP; then times
+#      one full check of a domain with 2 MX hosts at 50 ms per DNS answer against its critical
+#      path (on the lab's own Python servers).
 #
-# Needs root (network and mount namespaces, ports 25, 53 and 443). Takes about 10 minutes.
+# Needs root (network and mount namespaces, ports 25, 53 and 443) and the Debian packages
+# postfix and nginx-light. Takes about 10 minutes.
 # Useful options: --latencies 0 (skip the 20 ms round), --skip-single, --skip-bulk,
 # --checkdmarc-sample N (with latency, checkdmarc checks the first N domains; 0: all),
 # --concurrency N (mailshield), --repeat N (single-domain checks).
