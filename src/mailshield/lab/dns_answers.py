@@ -3,9 +3,10 @@
 :class:`WireAnswers` is built once from a :class:`~mailshield.lab.zones.ZoneSet`: every owner
 name keyed by its lower-case wire form, every record's data pre-rendered (names kept apart so
 they can be compressed against the question), and each zone's negative-answer SOA. Answering a
-plain query (:func:`~mailshield.lab.dns_wire.read_query`) is then a few dictionary lookups and
-byte joins: the deepest served zone by suffix, the name, the type. The reply is the same bytes
-dnspython renders for it, as :class:`~mailshield.lab.dns_server.Responder`'s slow path does.
+plain query (:func:`~mailshield.lab.dns_server_wire.read_query`) is then a few dictionary
+lookups and byte joins: the deepest served zone by suffix, the name, the type. The reply is the
+one dnspython renders through :class:`~mailshield.lab.dns_server.Responder`'s slow path, byte
+for byte, except that records of one RRset keep their zone order (dnspython shuffles them).
 
 What it leaves to that slow path (``answer`` returns ``None``): names with a scenario fault, a
 CNAME to follow (RFC 1034 §4.3.2), type ANY, classes other than IN, record types whose data
@@ -29,7 +30,7 @@ from dns.rdtypes.ANY.SOA import SOA
 from dns.rdtypes.mxbase import MXBase
 from dns.rdtypes.nsbase import NSBase
 
-from mailshield.lab.dns_wire import (
+from mailshield.lab.dns_server_wire import (
     AA,
     CD,
     DO,

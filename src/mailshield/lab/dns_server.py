@@ -33,7 +33,7 @@ import dns.rdatatype
 import dns.rrset
 
 from mailshield.lab.dns_answers import WireAnswers
-from mailshield.lab.dns_wire import CD, RD, read_query
+from mailshield.lab.dns_server_wire import CD, RD, read_query
 from mailshield.lab.scenario import DnsFault, FaultAction
 from mailshield.lab.zones import DEFAULT_TTL, ZoneSet
 
@@ -114,7 +114,7 @@ class Responder:
         return Reply(wire[:2] + cached.wire[2:], self.latency + cached.delay)
 
     def _reply(self, wire: bytes, *, tcp: bool) -> Reply | None:
-        """A plain query (:func:`~mailshield.lab.dns_wire.read_query`) is answered from the
+        """A plain query (:func:`~mailshield.lab.dns_server_wire.read_query`) is answered from the
         zones' wire form and remembered by what decides its reply, so the same question asked
         in other words (another ID, an AD flag, other EDNS options) is not answered twice: the
         question as sent, the RD and CD flags, EDNS and its DO flag, the size the reply may

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from mailshield.lab.dns_answers import WireAnswers
 from mailshield.lab.dns_server import Reply, Responder
-from mailshield.lab.dns_wire import read_query
+from mailshield.lab.dns_server_wire import read_query
 from mailshield.lab.scenario import parse_scenario
 from mailshield.lab.zones import build_zones
 

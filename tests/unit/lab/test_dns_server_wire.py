@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailshield.lab.dns_wire import read_query, wire_name
+from mailshield.lab.dns_server_wire import read_query, wire_name
 
 
 @given(st.binary(max_size=600))

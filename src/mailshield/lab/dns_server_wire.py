@@ -9,7 +9,7 @@ else, and for bytes that are not a DNS message at all; the caller then falls bac
 
 :class:`WireWriter` appends names and records to a message body; every name suffix it writes is
 remembered and later names point back at it, exactly as ``dns.name.Name.to_wire`` does with a
-compression table, so a reply written here is byte-for-byte the one dnspython renders.
+compression table, so a reply written here compresses exactly as dnspython would.
 """
 
 from __future__ import annotations
