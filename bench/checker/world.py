@@ -119,9 +119,8 @@ def running_bulk_lab(scenario: Scenario, workdir: Path) -> Iterator[BulkLab]:
     mx_names, policies = _bulk_hosts(scenario)
     ca = LabCA()
     ca_path = ca.write_root(workdir / "ca.pem")
-    responder = Responder(
-        build_zones(scenario), scenario.faults, latency=scenario.lab.latency_ms / 1000
-    )
+    latency = scenario.lab.latency_ms / 1000
+    responder = Responder(build_zones(scenario), scenario.faults, latency=latency, prerender=True)
     with (
         DnsThread(responder, DNS_IP, 53),
         postfix_mx(workdir / "postfix", Endpoint(BULK_MX, 25), ca.issue(*mx_names)) as postfix,

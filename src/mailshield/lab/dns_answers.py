@@ -94,11 +94,22 @@ class _Zone:
 
 class WireAnswers:
     """Authoritative answers in wire form for every zone of ``zones``; names in ``faulted``
-    (lower-case wire form) are left to the slow path."""
+    (lower-case wire form) are left to the slow path.
 
-    def __init__(self, zones: ZoneSet, faulted: frozenset[bytes] = frozenset()) -> None:
+    A zone is indexed when a question first reaches it (about 12 KB and 0.2 ms for a bulk
+    domain), so a lab of 100,000 domains starts at once; ``prerender`` indexes every zone now,
+    for a benchmark that should not pay for it while it is timed.
+    """
+
+    def __init__(
+        self, zones: ZoneSet, faulted: frozenset[bytes] = frozenset(), *, prerender: bool = False
+    ) -> None:
         self._faulted = faulted
-        self._zones = {_key(origin): _index_zone(zone) for origin, zone in zones.zones.items()}
+        self._sources = {_origin_key(origin): zone for origin, zone in zones.zones.items()}
+        self._zones: dict[bytes, _Zone] = {}
+        if prerender:
+            for key in self._sources:
+                self._indexed(key)
 
     def answer(self, query: PlainQuery, limit: int) -> bytes | None:
         """The reply to ``query`` (ID left zero) if it is at most ``limit`` bytes and none of the
@@ -121,11 +132,18 @@ class WireAnswers:
 
     def _zone_of(self, query: PlainQuery) -> _Zone | None:
         """The deepest served zone holding the question name."""
-        for start in query.labels:
-            zone = self._zones.get(query.qname[start:])
+        for start in (*query.labels, len(query.qname) - 1):  # the root last
+            zone = self._indexed(query.qname[start:])
             if zone is not None:
                 return zone
-        return self._zones.get(b"\x00")
+        return None
+
+    def _indexed(self, key: bytes) -> _Zone | None:
+        """The index of the zone whose origin is ``key``, built on first use."""
+        zone = self._zones.get(key)
+        if zone is None and key in self._sources:
+            zone = self._zones[key] = _index_zone(self._sources[key])
+        return zone
 
 
 def _write_answer(
@@ -161,6 +179,12 @@ def _write_rrset(writer: WireWriter, rrset: _RRset) -> None:
 
 
 # -- building the index -------------------------------------------------------------------------
+
+
+def _origin_key(name: dns.name.Name) -> bytes:
+    wire = name.to_wire()
+    assert wire is not None  # without a file, to_wire returns the bytes
+    return wire.lower()
 
 
 def _key(name: dns.name.Name) -> bytes:

@@ -70,7 +70,8 @@ class Responder:
     Zones and faults are read when the responder is built and replies are remembered, so build
     a new responder after changing either; ``latency`` may change at any time.
     ``wire_answers=False`` renders every reply through dnspython (the reference the fast path
-    is tested against).
+    is tested against); ``prerender`` builds the wire form of every zone now rather than when a
+    question first reaches it (:class:`~mailshield.lab.dns_answers.WireAnswers`).
     """
 
     def __init__(
@@ -80,6 +81,7 @@ class Responder:
         *,
         latency: float = 0.0,
         wire_answers: bool = True,
+        prerender: bool = False,
     ) -> None:
         self.zones = zones
         self.latency = latency
@@ -90,7 +92,7 @@ class Responder:
             rdtype = dns.rdatatype.from_text(fault.rdtype) if fault.rdtype else None
             self.faults[(dns.name.from_text(fault.name), rdtype)] = fault
         faulted = frozenset(_lower_wire(name) for name, _ in self.faults)
-        self._wire = WireAnswers(zones, faulted) if wire_answers else None
+        self._wire = WireAnswers(zones, faulted, prerender=prerender) if wire_answers else None
 
     def fault_for(self, qname: dns.name.Name, rdtype: dns.rdatatype.RdataType) -> DnsFault | None:
         """The fault for this exact name and type, else the one for the name and every type."""
