@@ -2,14 +2,16 @@
 # TLS-RPT intake benchmark: `mailshield reports import` against parsedmarc on the same files, then
 # HTTPS ingest with concurrent posting clients. Not a test; prints figures for bench/README.md.
 #
-#   bench/reports/run.sh [--count 10000] [--clients 32] [--skip-https]
+#   bench/reports/run.sh [--count 10000] [--clients 32] [--workers 2] [--seconds 10] [--skip-https]
 #
 # 1. generates COUNT distinct gzip TLS reports (bench/reports/generate.py) in a scratch folder;
 # 2. creates a venv for parsedmarc (PyPI) in the scratch folder and installs it there;
 # 3. compiles both tools' bytecode first (so neither pays for compiling its imports);
 # 4. runs `parsedmarc --offline -s -o OUT FOLDER` and `mailshield reports import --quiet FOLDER`
 #    (fresh SQLite database) under /usr/bin/time -v: reports/s and peak memory of each;
-# 5. runs bench/reports/https_ingest.py (uvicorn with TLS, SQLite) with CLIENTS connections
+# 5. runs bench/reports/https_ingest.py: `mailshield serve --workers WORKERS` with TLS on SQLite,
+#    Debian's wrk (installed with apt-get when missing) posting distinct reports over CLIENTS
+#    keep-alive connections for SECONDS; then the same with one worker and over plain HTTP
 #    (left out with --skip-https).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,13 +19,18 @@ cd "$(dirname "$0")/../.."
 
 count=10000
 clients=32
+workers=2
+seconds=10
 skip_https=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --count) count="$2"; shift 2 ;;
     --clients) clients="$2"; shift 2 ;;
+    --workers) workers="$2"; shift 2 ;;
+    --seconds) seconds="$2"; shift 2 ;;
     --skip-https) skip_https=1; shift ;;
-    *) echo "usage: $0 [--count N] [--clients N] [--skip-https]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--count N] [--clients N] [--workers N] [--seconds N] [--skip-https]" >&2
+       exit 2 ;;
   esac
 done
 
@@ -79,6 +86,10 @@ PY
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$skip_https" = 1 ] && exit 0
 echo "load average before HTTPS: $(cut -d' ' -f1-3 /proc/loadavg)"
-uv run --frozen python bench/reports/https_ingest.py --reports "$count" --clients "$clients"
-uv run --frozen python bench/reports/https_ingest.py --reports "$count" --clients "$clients" --plain
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+https=(uv run --frozen python bench/reports/https_ingest.py --clients "$clients" --seconds "$seconds"
+       --scratch "$scratch/https")
+"${https[@]}" --workers "$workers"
+"${https[@]}" --workers 1
+"${https[@]}" --workers "$workers" --plain
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
