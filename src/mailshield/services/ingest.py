@@ -44,7 +44,7 @@ from mailshield.services.ingest_model import (
     KnownDomains,
     MessageOutcome,
 )
-from mailshield.services.ingest_prepared import prepared_outcome
+from mailshield.services.ingest_prepared import prepared_outcome, stored_instead
 from mailshield.storage.report_prepared import PreparedReport
 from mailshield.storage.reports import (
     KeepReport,
@@ -357,6 +357,8 @@ def _outcome(
     ids = (written.report_id, written.raw_id, written.copies)
     if isinstance(decision, Quarantine):
         return IngestOutcome(disposition, decision.detail, decision.reason, *ids)
+    if disposition is Disposition.QUARANTINED:  # the group commit kept the bytes instead
+        return stored_instead(written)
     assert report is not None
     stored = disposition is Disposition.STORED
     return IngestOutcome(

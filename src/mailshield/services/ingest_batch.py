@@ -2,10 +2,12 @@
 
 A single writer task takes every decision waiting in the queue (up to ``batch_size``) and
 writes them with one :meth:`ReportStore.write` call, so N concurrent reports cost one commit
-instead of N (SQLite has one writer anyway). Every caller's future is resolved only after the
-commit returned. When a batch fails, each decision is retried alone so one bad report cannot
-fail the others; a decision that still fails resolves to the exception (nothing was committed
-for it, and the caller must not acknowledge it).
+instead of N (SQLite has one writer anyway). Decisions may also be prepared rows
+(:class:`PreparedReport`, from a bulk import on SQLite). Every caller's future is resolved only
+after the commit returned. When a batch fails, each decision is retried alone so one bad
+report cannot fail the others; a decision that still fails resolves to the exception (nothing
+was committed for it, and the caller must not acknowledge it); a report whose rows cannot be
+written is quarantined with its raw bytes instead.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from mailshield.services.ingest_model import (
 from mailshield.storage.report_prepared import PreparedReport, prepare
 from mailshield.storage.report_rows import RawArrival, Written
 
-__all__ = ["prepare_arrival", "prepared_outcome"]
+__all__ = ["prepare_arrival", "prepared_outcome", "stored_instead"]
 
 
 def prepare_arrival(
@@ -51,6 +51,8 @@ def prepared_outcome(written: Written | Exception, item: PreparedReport) -> Inge
     if isinstance(written, Exception):
         return IngestOutcome(Disposition.FAILED, f"storage failed: {written}")
     disposition = Disposition(written.state)
+    if disposition is Disposition.QUARANTINED:  # the group commit kept the bytes instead
+        return stored_instead(written)
     return IngestOutcome(
         disposition,
         "new report" if disposition is Disposition.STORED else "already stored; copy counted",
@@ -61,4 +63,16 @@ def prepared_outcome(written: Written | Exception, item: PreparedReport) -> Inge
         organization=item.organization,
         report_key=item.report_key,
         domains=item.domains,
+    )
+
+
+def stored_instead(written: Written) -> IngestOutcome:
+    """The outcome of a report whose rows could not be written, kept in quarantine instead."""
+    return IngestOutcome(
+        Disposition.QUARANTINED,
+        "the report's rows could not be stored; its bytes are kept in quarantine",
+        "store_error",
+        written.report_id,
+        written.raw_id,
+        written.copies,
     )

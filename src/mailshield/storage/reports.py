@@ -14,7 +14,10 @@ after it returned never acknowledges anything that is not committed. Per decisio
 - :class:`Split`: a quarantined message whose reports were taken out on reprocessing.
 
 ``KeepReport`` and ``Quarantine`` resolve an existing raw row instead when ``raw_id`` is set
-(reprocessing). The statements are in :mod:`~mailshield.storage.report_writes`.
+(reprocessing). The statements are in :mod:`~mailshield.storage.report_writes`; on SQLite,
+new arrivals (the common case) are written by :mod:`~mailshield.storage.report_writes_sqlite`
+in one call on the driver's thread, from rows that may have been prepared ahead
+(:class:`PreparedReport`, :mod:`~mailshield.storage.report_prepared`).
 """
 
 from __future__ import annotations
