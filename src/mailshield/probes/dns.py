@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,7 +116,12 @@ class _Name:
         """The name ``text`` as dnspython reads it with IDNA 2008 (practical): ASCII text as
         written (escapes allowed), other text converted to A-labels (UTS 46 mapping)."""
         wire = name_from_text(text) if text.isascii() else _idna_wire(text)
+        if _PLAIN_NAME.fullmatch(text):  # nothing to escape: the text is the name's text
+            return cls(wire, text.lower().removesuffix("."))
         return cls(wire, wire_name_text(wire))
+
+
+_PLAIN_NAME = re.compile(r"[-0-9A-Za-z_]+(?:\.[-0-9A-Za-z_]+)*\.?")
 
 
 def _idna_wire(text: str) -> bytes:

@@ -2,15 +2,16 @@
 
 from pathlib import Path
 
+import dns.exception
 import dns.message
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailshield.core.dns_wire import WireMessage, decode_message
+from mailshield.core.dns_wire import WireMessage, decode_message, wire_name_text
 from mailshield.core.dns_wire_codes import TYPE_A, TYPE_CNAME
 from mailshield.core.observations import DnsOutcome, Dnssec
-from mailshield.probes.dns import Nameserver, _combine, system_nameservers
+from mailshield.probes.dns import Nameserver, _combine, _Name, system_nameservers
 from mailshield.probes.dns_answer import DnsLimits, read_response
 
 QNAME = "a.example.test"
@@ -174,3 +175,13 @@ def test_read_response_never_raises_on_any_cname_graph(
         limits=DnsLimits(max_cname_chain=4),
     )
     assert len(step.cnames) <= 4
+
+
+@given(st.lists(st.sampled_from([*"aZ09-_.*\\ éß", "xn--fa-hia"]), max_size=20).map("".join))
+def test_question_name_text_is_the_wire_names_text(text: str) -> None:
+    """Whatever path a question name takes, its text is the text its wire form reads as."""
+    try:
+        name = _Name.from_text(text)
+    except (ValueError, UnicodeError, dns.exception.DNSException):
+        return
+    assert name.text == wire_name_text(name.wire)
