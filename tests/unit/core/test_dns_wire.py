@@ -396,7 +396,7 @@ def assert_agrees(ours: WireMessage, theirs: dns.message.Message, *, generic: bo
 
 
 @given(messages())
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_decoder_agrees_with_dnspython(response: dns.message.Message) -> None:
     """Random responses written by dnspython (compression, odd octets, EDNS, EDE, flags) read
     the same through the codec as through dnspython."""
@@ -412,7 +412,7 @@ def test_any_octets_give_a_message_or_a_wire_error(data: bytes) -> None:
 
 
 @given(messages(), st.data())
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_mutated_messages_never_raise_anything_else(
     response: dns.message.Message, data: st.DataObject
 ) -> None:
