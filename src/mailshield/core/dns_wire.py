@@ -24,6 +24,7 @@ from mailshield.core.dns_wire_codes import (
     AD,
     CD,
     CLASS_IN,
+    DO,
     EDE_OPTION,
     QR,
     RCODE_FORMERR,
@@ -66,7 +67,7 @@ _RR = struct.Struct("!HHIH")
 _OPTION = struct.Struct("!HH")
 # RFC 6891 §6.1.2-§6.1.3: root owner, type OPT, the payload size as class, extended rcode 0,
 # version 0 and the DO bit (RFC 3225 §3) as TTL, no options.
-_OPT_DO = b"\x00" + _RR.pack(TYPE_OPT, EDNS_PAYLOAD, 0x8000, 0)
+_OPT_DO = b"\x00" + _RR.pack(TYPE_OPT, EDNS_PAYLOAD, DO, 0)
 _NO_QUESTION_OK = frozenset({RCODE_FORMERR, RCODE_SERVFAIL, RCODE_NOTIMP, RCODE_REFUSED})
 
 
