@@ -81,18 +81,15 @@ def _txt(data: bytes, start: int, end: int, _: NameCache | None) -> bytes:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-_DIGEST_SIZES = {1: 32, 2: 64}  # RFC 6698 §2.1.3: SHA-256 and SHA-512 digests
-
-
 def _tlsa(data: bytes, start: int, end: int, _: NameCache | None) -> TlsaRecord:
-    """RFC 6698 §2.1: usage, selector and matching type octets, then the association data,
-    which for a digest has the digest's size (dnspython refuses the record otherwise)."""
+    """RFC 6698 §2.1: usage, selector and matching type octets, then the association data.
+
+    A digest of the wrong size is read, not refused: RFC 6698 §4.1 makes such a record
+    *unusable*, which the DANE check reports (``core.records.tlsa.unusable_reason``), where
+    refusing it would turn the whole lookup into "could not test"."""
     if end - start < 3:
         raise WireError("a TLSA record is too short")
-    mtype = data[start + 2]
-    if _DIGEST_SIZES.get(mtype, end - start - 3) != end - start - 3:
-        raise WireError("TLSA association data does not have its matching type's size")
-    return TlsaRecord(data[start], data[start + 1], mtype, data[start + 3 : end])
+    return TlsaRecord(data[start], data[start + 1], data[start + 2], data[start + 3 : end])
 
 
 _DECODERS: dict[int, Callable[[bytes, int, int, NameCache | None], DnsRecord]] = {
