@@ -31,6 +31,8 @@ class OnceMemo(Generic[K, V]):
         still wait for it). A computation that raises is forgotten, so the next caller retries.
         """
         task = self._tasks.get(key)
+        if task is not None and task.done():  # a failed one was forgotten when it ended
+            return task.result()
         if task is None:
             task = asyncio.create_task(compute())
             self._tasks[key] = task
