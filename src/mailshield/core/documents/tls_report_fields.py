@@ -55,8 +55,12 @@ class FieldReader:
                 f"{field} at {here} has {len(value)} entries,"
                 f" more than the limit of {self.limits.max_list_items}",
             )
-        texts = (self.text(item, here, field) for item in value)
-        return tuple(text for text in texts if text is not None)
+        texts = []
+        for item in value:
+            text = self.text(item, here, field)
+            if text is not None:
+                texts.append(text)
+        return tuple(texts)
 
     def ip(self, value: Any, here: str, field: str) -> str | None:
         if type(value) is str:
@@ -107,6 +111,10 @@ class FieldReader:
 
     def host(self, text: str, here: str, field: str, wildcard: bool = False) -> str:
         name, quirk = normalise_host(text, wildcard)
+        if quirk is Quirk.NONE:  # checked first: hashing an Enum member runs Python code
+            if not wildcard:
+                self.hosts[text] = name
+            return name
         spec = _HOST_NOTES.get(quirk)
         if spec is None:
             if not wildcard:

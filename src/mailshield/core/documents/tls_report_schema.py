@@ -110,8 +110,9 @@ class _Reader(FieldReader):
         for key in ("start-datetime", "end-datetime"):
             raw = span.get(key)
             moment, quirk = read_datetime(raw)
-            for spec in _DATE_NOTES.get(quirk, ()):
-                self.notes.add(spec, f"date-range.{key}", group=key, value=shown(raw))
+            if quirk is not Quirk.NONE:
+                for spec in _DATE_NOTES.get(quirk, ()):
+                    self.notes.add(spec, f"date-range.{key}", group=key, value=shown(raw))
             times.append(moment)
         start, end = times
         if start and end and end < start:
