@@ -6,10 +6,12 @@ commit writes hundreds of reports per transaction. On SQLite the workers also bu
 report's storage rows (:func:`~mailshield.services.ingest_prepared.prepare_arrival`), so this
 process only deduplicates and inserts them.
 
-The pool is forked as soon as the settings are read, before this process loads SQLAlchemy
-or opens the database, and :class:`ParseAhead` hands it work at once: the workers parse while
-this process is still starting. Messages and mailboxes are few and handled in this process.
-Small imports skip the pool (forking costs more than it saves).
+The pool is forked first, before this process reads the settings or opens the database, and
+:class:`ParseAhead` hands it work at once (on the default options, confirmed or redone once
+the settings are read): the workers parse while this process is still starting. On a SQLite
+file, :mod:`~mailshield.interfaces.cli.report_import_plain` stores the rows without the
+intake. Messages and mailboxes are few and handled in this process. Small imports skip the
+pool (forking costs more than it saves).
 """
 
 from __future__ import annotations
