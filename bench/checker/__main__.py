@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         "domain after another, so its rate does not depend on the list length); 0: all",
     )
     parser.add_argument("--concurrency", type=int, help="mailshield --concurrency")
+    parser.add_argument("--workers", type=int, help="mailshield --workers (default: its own)")
     parser.add_argument("--single-latency", type=float, default=50.0)
     parser.add_argument("--repeat", type=int, default=5, help="single-domain checks to time")
     parser.add_argument("--skip-bulk", action="store_true")
@@ -147,6 +148,7 @@ def _run_of(
             smtp=smtp,
             concurrency=args.concurrency,
             env=tool_env(workdir / "pycache"),
+            workers=args.workers,
         )
     # checkdmarc's HTTPS fetch (requests) and SMTP tests (ssl) must trust the lab CA.
     trust = {"REQUESTS_CA_BUNDLE": str(ca), "SSL_CERT_FILE": str(ca)}

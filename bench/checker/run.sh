@@ -21,7 +21,7 @@
 # postfix and nginx-light. Takes about 10 minutes.
 # Useful options: --latencies 0 (skip the 20 ms round), --skip-single, --skip-bulk,
 # --checkdmarc-sample N (with latency, checkdmarc checks the first N domains; 0: all),
-# --concurrency N (mailshield), --repeat N (single-domain checks).
+# --concurrency N and --workers N (mailshield), --repeat N (single-domain checks).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

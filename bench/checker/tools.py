@@ -95,12 +95,14 @@ def mailshield_run(
     smtp: bool,
     concurrency: int | None,
     env: dict[str, str],
+    workers: int | None = None,
 ) -> Run:
     """``mailshield check -f DOMAINS -o OUT.jsonl`` through ``resolver``, trusting the lab CA."""
     argv = [str(mailshield), "check", "-f", str(domains), "-o", str(output)]
     argv += ["--resolver", resolver, "--ca-bundle", str(ca), "--allow-private"]
     argv += [] if smtp else ["--no-smtp"]
     argv += ["--concurrency", str(concurrency)] if concurrency else []
+    argv += ["--workers", str(workers)] if workers else []
     # 0: all healthy; 3: something could not be tested (the lab resolver does not validate
     # DNSSEC, so the DANE/DNSSEC status is unknown for every domain).
     return Run("mailshield", _mode(smtp), tuple(argv), output, env, (0, 3))
