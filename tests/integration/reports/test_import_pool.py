@@ -125,3 +125,13 @@ def test_failed_batch_is_left_to_the_intake(
     expected = {"stored": DISTINCT, "duplicate": COPIES, "quarantined": len(BROKEN)}
     assert run_import(inbox, tmp_path / "data") == expected
     assert failed
+
+
+def test_many_broken_files_hand_over_to_the_intake(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once enough reports are left to the intake, it takes over the rest of the files."""
+    monkeypatch.setattr(report_import_plain, "LEFT_MAX", 1)
+    monkeypatch.setattr(report_import, "CHUNK", 16)
+    expected = {"stored": DISTINCT, "duplicate": COPIES, "quarantined": len(BROKEN)}
+    assert run_import(inbox, tmp_path / "data") == expected

@@ -132,6 +132,11 @@ class ParseAhead:
                 task = self._pool.submit(parse_chunk, chunk, self._options.limits)
             self._running.append((chunk, task))
 
+    @property
+    def done(self) -> bool:
+        """Every chunk's results have been taken."""
+        return not self._running
+
     async def chunks(self) -> AsyncIterator[tuple[list[str], _Parsed]]:
         """Each chunk's paths and results, in file order."""
         while self._running:

@@ -28,6 +28,8 @@ from mailshield.storage.sqlite_plain import connect_file
 
 __all__ = ["PlainImport", "import_plain"]
 
+LEFT_MAX = IN_FLIGHT  # reports left to the intake after which it takes over the rest
+
 
 @dataclass(slots=True)
 class PlainImport:
@@ -42,7 +44,8 @@ def import_plain(
 ) -> PlainImport | None:
     """Store the parsed reports of ``ahead`` in the SQLite file ``path``; ``None`` (nothing
     consumed) when its schema needs Alembic first. ``create`` allows giving an empty database
-    the schema; ``files`` sizes the progress bar."""
+    the schema; ``files`` sizes the progress bar. Stops early, leaving the rest of ``ahead`` to
+    the intake, once ``LEFT_MAX`` reports are left to it (a folder of mostly broken files)."""
     with closing(connect_file(path)) as connection:
         if not ensure_current(connection, create=create):
             return None
@@ -60,6 +63,8 @@ def import_plain(
                     _write(connection, pending, done)
                     pending = []
                 progress.advance(task, len(chunk))
+                if len(done.rest.parsed) + len(done.rest.prepared) >= LEFT_MAX:
+                    break  # the intake takes over from here, so what is left stays bounded
             _write(connection, pending, done)
         return done
 

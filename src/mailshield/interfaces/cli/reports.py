@@ -135,9 +135,9 @@ def _import(
         done = import_plain(path, ahead, create=settings.auto_migrate, quiet=quiet, files=reports)
     if done is not None:
         files = [file for file in files if file.kind != "report"]
-        if not files and not done.rest:
+        ahead = None if ahead is None or ahead.done else ahead  # the intake takes the rest
+        if not files and not done.rest and ahead is None:
             return done.totals
-        ahead = None
 
     async def action(db: Database, settings: Settings) -> Counter[str]:
         intake = _intake(db, settings)
