@@ -5,7 +5,7 @@ name keyed by its lower-case wire form, every record's data pre-rendered (names 
 they can be compressed against the question), and each zone's negative-answer SOA. Answering a
 plain query (:func:`~mailshield.lab.dns_server_wire.read_query`) is then a few dictionary
 lookups and byte joins: the deepest served zone by suffix, the name, the type. The reply is the
-one dnspython renders through :class:`~mailshield.lab.dns_server.Responder`'s slow path, byte
+one dnspython renders through :class:`~mailshield.lab.dns_responder.Responder`'s slow path, byte
 for byte, except that records of one RRset keep their zone order (dnspython shuffles them).
 
 What it leaves to that slow path (``answer`` returns ``None``): names with a scenario fault, a
