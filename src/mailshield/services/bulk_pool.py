@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
 from multiprocessing.context import ForkContext, ForkServerContext
 from multiprocessing.process import BaseProcess
 from types import TracebackType
@@ -29,7 +30,10 @@ from typing import Any
 from mailshield.core.model import Status
 from mailshield.services.bulk_ledger import Ledger
 from mailshield.services.bulk_plan import start_method, take, wanted
-from mailshield.services.bulk_worker import CheckFactory, serve
+from mailshield.services.bulk_wire import Deframer, frame
+from mailshield.services.bulk_worker import CheckFactory, Result, serve
+
+_READ = 256 * 1024  # bytes read at once from a worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +59,9 @@ class Lost:
 class _Worker:
     index: int
     process: BaseProcess
-    conn: Connection
+    sock: socket.socket
     concurrency: int
+    deframer: Deframer = field(default_factory=Deframer)
     told_end: bool = False
 
 
@@ -93,8 +98,8 @@ class WorkerPool:
         sys.stderr.flush()
         workers: list[_Worker] = []
         for index, concurrency in enumerate(concurrencies):
-            mine, theirs = context.Pipe()
-            inherited = [w.conn for w in workers] + [mine] if method == "fork" else []
+            mine, theirs = socket.socketpair()
+            inherited = [w.sock for w in workers] + [mine] if method == "fork" else []
             process = context.Process(
                 target=serve,
                 args=(theirs, factory, concurrency, event_loop, inherited),
@@ -143,30 +148,34 @@ class WorkerPool:
                 worker.process.terminate()
         for worker in list(self._live.values()):
             worker.process.join()
-            worker.conn.close()
+            worker.sock.close()
         self._live.clear()
 
-    def _handles(self) -> dict[Any, _Worker]:  # pipe ends and process sentinels
+    def _handles(self) -> dict[Any, _Worker]:  # sockets and process sentinels
         handles: dict[Any, _Worker] = {}
         for worker in self._live.values():
-            handles[worker.conn] = worker
+            handles[worker.sock] = worker
             handles[worker.process.sentinel] = worker
         return handles
 
     def _receive(self, worker: _Worker, emit: Callable[[Checked], None]) -> None:
-        """Take every batch waiting from ``worker``, then top it up or, if it ended, close it."""
+        """Take what ``worker`` has sent, then top it up or, if it has ended, close it."""
         try:
-            while worker.conn.poll():
-                batch: list[tuple[str, str, Status]] = worker.conn.recv()
-                for domain, text, status in batch:
-                    self._ledger.report(worker.index, domain)
-                    emit(Checked(domain, text, status))
-        except (EOFError, OSError):
-            self._end(worker)
+            data = worker.sock.recv(_READ, socket.MSG_DONTWAIT)
+        except BlockingIOError:  # woken by its exit, with nothing left to read
+            if not worker.process.is_alive():
+                self._end(worker)
             return
-        if worker.process.is_alive():
+        except OSError:
+            data = b""
+        batches: list[list[Result]] = worker.deframer.feed(data)
+        for batch in batches:
+            for domain, text, status in batch:
+                self._ledger.report(worker.index, domain)
+                emit(Checked(domain, text, status))
+        if data:
             self._top_up(worker)
-        else:
+        else:  # end of stream: the worker has exited or is exiting
             self._end(worker)
 
     def _top_up(self, worker: _Worker) -> None:
@@ -193,12 +202,12 @@ class WorkerPool:
                 self._send(worker, [])  # the end mark: finish what you hold, then exit
 
     def _send(self, worker: _Worker, chunk: list[str]) -> None:
-        with contextlib.suppress(OSError):  # it has gone: its EOF or its sentinel ends it
-            worker.conn.send(chunk)
+        with contextlib.suppress(OSError):  # it has gone: its end of stream ends it
+            worker.sock.sendall(frame(chunk))
 
     def _end(self, worker: _Worker) -> None:
         del self._live[worker.index]
-        worker.conn.close()
+        worker.sock.close()
         worker.process.join()
         held = self._ledger.release(worker.index)
         if held or worker.process.exitcode != 0:

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +30,7 @@ class Echo:
 
     crash_on: str = ""
     hang_on: str = ""
+    padding: int = 0  # extra characters per line
 
     def __call__(self) -> Check:
         async def check(domain: str) -> tuple[str, Status]:
@@ -34,7 +39,9 @@ class Echo:
             if domain == self.hang_on:
                 await asyncio.Event().wait()
             await asyncio.sleep(0)  # let the other checks of the worker interleave
-            return f"{domain}\n", Status.FAIL if domain.startswith("bad") else Status.PASS
+            return f"{domain}{' ' * self.padding}\n", Status.FAIL if domain.startswith(
+                "bad"
+            ) else Status.PASS
 
         return check
 
@@ -58,12 +65,14 @@ def test_every_name_comes_back_once(method: str) -> None:
 
 
 @pytest.mark.parametrize("event_loop", ["uvloop", "asyncio"])
-def test_both_event_loops_serve(event_loop: str) -> None:
-    """Workers run on either event loop."""
+def test_both_event_loops_carry_large_results(event_loop: str) -> None:
+    """Workers run on either event loop, and results far larger than a socket's buffer (batches
+    of megabytes) arrive whole."""
     seen: list[Checked] = []
-    with WorkerPool.start(Echo(), [2, 2], event_loop=event_loop) as pool:
-        assert pool.run(names(20), seen.append) == []
-    assert len(seen) == 20
+    with WorkerPool.start(Echo(padding=100_000), [20, 20], event_loop=event_loop) as pool:
+        assert pool.run(names(200), seen.append) == []
+    assert sorted(c.domain for c in seen) == sorted(names(200))
+    assert all(len(c.text) == len(c.domain) + 100_001 for c in seen)
 
 
 def test_a_name_listed_twice_is_checked_twice() -> None:
@@ -113,3 +122,43 @@ def test_leaving_early_stops_every_worker() -> None:
     assert len(processes) == 2
     assert all(not process.is_alive() for process in processes)
     assert all(process.exitcode is not None for process in processes)
+
+
+ORPHANING_PARENT = """
+import threading
+from tests.integration.services.test_bulk_pool import Echo, names
+from mailshield.services.bulk_pool import WorkerPool
+
+def block(_checked):
+    print("blocked", flush=True)
+    threading.Event().wait()
+
+pool = WorkerPool.start(Echo(hang_on="d1.test"), [1, 1], event_loop="uvloop")
+print(*[process.pid for process in pool.processes], flush=True)
+pool.run(names(10), block)
+"""
+
+
+def ended(pid: int) -> bool:
+    """Whether process ``pid`` has exited (gone, or a zombie nobody reaped yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_workers_end_when_the_parent_dies() -> None:
+    """Workers whose parent is killed (SIGKILL: nothing is cleaned up) end by themselves, the
+    one mid-check as well as the one waiting for names."""
+    with subprocess.Popen(
+        [sys.executable, "-c", ORPHANING_PARENT], stdout=subprocess.PIPE, text=True
+    ) as parent:
+        assert parent.stdout is not None
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert parent.stdout.readline() == "blocked\n"  # inside run: workers busy or waiting
+        parent.kill()
+    deadline = time.monotonic() + 30
+    while not all(ended(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling /proc: an orphan's exit sends no event here
+    assert all(ended(pid) for pid in workers)
