@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
-from multiprocessing.context import ForkContext, ForkServerContext
+from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any
@@ -216,9 +216,11 @@ class WorkerPool:
             self._tell_end()
 
 
-def _context(method: str) -> ForkContext | ForkServerContext:
+def _context(method: str) -> ForkContext | ForkServerContext | SpawnContext:
     if method == "fork":
         return multiprocessing.get_context("fork")
+    if method == "spawn":
+        return multiprocessing.get_context("spawn")
     return multiprocessing.get_context("forkserver")
 
 

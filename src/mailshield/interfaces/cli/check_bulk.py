@@ -70,6 +70,7 @@ def check_file(
     with contextlib.ExitStack() as stack:
         pool = None
         if count > 1:  # started first: a forked worker must not inherit the progress thread
+            job.preload()
             shares = split_concurrency(concurrency, count)
             pool = stack.enter_context(WorkerPool.start(job, shares, event_loop=event_loop))
         sink = _open_sink(stack, output, job.fmt)

