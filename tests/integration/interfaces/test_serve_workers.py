@@ -209,6 +209,36 @@ async def test_two_workers_share_the_port_and_store_each_report_once(
     assert await stored_reports(data_dir) == Counter({report_id: 1 for report_id, _ in answers})
 
 
+def health_over(
+    context: ssl.SSLContext, port: int, session: ssl.SSLSession | None
+) -> tuple[ssl.SSLSession | None, bool]:
+    """GET /healthz on a new TLS connection offering ``session``; the session it ends with
+    (TLS 1.3 tickets come after the handshake) and whether the offered one was resumed."""
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=30) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1", session=session) as tls,
+    ):
+        tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        while tls.recv(4096):
+            pass
+        return tls.session, bool(tls.session_reused)
+
+
+RECONNECTS = 12
+
+
+def test_a_reconnecting_client_resumes_on_any_worker(
+    started: Served, tls_files: tuple[Path, Path, Path]
+) -> None:
+    """Workers share their session-ticket keys: every reconnection resumes the first session,
+    whichever worker it lands on."""
+    context = ssl.create_default_context(cafile=str(tls_files[0]))
+    session, _ = health_over(context, started.port, None)
+    assert session is not None
+    resumed = [health_over(context, started.port, session)[1] for _ in range(RECONNECTS)]
+    assert all(resumed), resumed
+
+
 def test_a_worker_that_dies_stops_the_server(started: Served) -> None:
     """When one worker is killed the others are stopped and serve exits 1 (to be restarted)."""
     first, second = started.children()

@@ -93,6 +93,9 @@ def serve(
         lambda db: ensure_schema(db, auto_migrate=settings.auto_migrate),
     )
     config = server_config(create_app(settings), settings, tls_cert, tls_key, access_log)
+    # Loaded here, before any worker is forked, so all share one TLS context and so one set of
+    # session-ticket keys: a reporter that reconnects resumes its session on any worker.
+    config.load()
     plan = ServePlan(workers=workers, scheme="https" if tls_cert else "http")
     sockets = listen(settings.host, settings.port, plan)
     # What was built so far is shared by every request: keep it out of the collector's scans
