@@ -7,6 +7,7 @@ without loading them, and ``import`` can fork its parser processes before SQLAlc
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from mailshield.interfaces.cli.context import settings_from
 from mailshield.interfaces.cli.report_files import ReportFile, find_report_files
 from mailshield.interfaces.cli.report_import import IN_FLIGHT, ParseAhead, import_files, start_pool
 from mailshield.services.ingest_model import IngestOptions
+from mailshield.services.ingest_settings import ImportSettings, quick_import_settings
 from mailshield.storage.sqlite_plain import file_of_url
 
 if TYPE_CHECKING:
@@ -63,7 +65,7 @@ def _run(
     return run_with_database(settings.effective_database_url, run)
 
 
-def _options(settings: Settings) -> IngestOptions:
+def _options(settings: Settings | ImportSettings) -> IngestOptions:
     return IngestOptions.for_max_bytes(settings.report_max_bytes, batch_size=IN_FLIGHT)
 
 
@@ -101,7 +103,7 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, quiet: b
     guess = IngestOptions.for_max_bytes(IngestOptions().max_bytes, batch_size=IN_FLIGHT)
     ahead = None if pool is None else ParseAhead(pool, files, guess, prepare=True)
     try:
-        settings = settings_from(ctx)
+        settings = _import_settings(ctx)
         if ahead is not None:
             sqlite = settings.effective_database_url.startswith("sqlite")
             ahead.confirm(_options(settings), prepare=sqlite)
@@ -117,9 +119,16 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, quiet: b
     ctx.exit(1 if totals["failed"] else 0)
 
 
+def _import_settings(ctx: click.Context) -> ImportSettings | Settings:
+    """The import's settings, read without pydantic when the environment is plain enough
+    (:func:`~mailshield.services.ingest_settings.quick_import_settings`), else ``Settings``."""
+    config = (ctx.find_root().obj or {}).get("config")
+    return quick_import_settings(os.environ, config) or settings_from(ctx)
+
+
 def _import(
     ctx: click.Context,
-    settings: Settings,
+    settings: ImportSettings | Settings,
     files: list[ReportFile],
     ahead: ParseAhead | None,
     quiet: bool,
@@ -147,7 +156,8 @@ def _import(
         finally:
             await intake.aclose()
 
-    totals = _run(ctx, action, settings)
+    full = settings_from(ctx) if isinstance(settings, ImportSettings) else settings
+    totals = _run(ctx, action, full)
     return totals if done is None else done.totals + totals
 
 
