@@ -20,7 +20,7 @@ import asyncio
 import multiprocessing
 import os
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias, cast
@@ -34,15 +34,18 @@ from mailshield.storage.report_prepared import PreparedReport
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from mailshield.interfaces.cli.report_import_store import StoredChunk
     from mailshield.services.ingest import IngestOutcome, ReportIntake
 
 _Parsed = list["tuple[bytes, TlsReportParse] | PreparedReport"]
+Result: TypeAlias = "_Parsed | StoredChunk"
 _Outcomes: TypeAlias = "IngestOutcome | tuple[IngestOutcome, ...] | list[IngestOutcome]"
 
-__all__ = ["Leftovers", "ParseAhead", "import_files", "progress_bar", "start_pool"]
+__all__ = ["Leftovers", "ParseAhead", "Result", "import_files", "progress_bar", "start_pool"]
 
 POOL_THRESHOLD = 256  # report files below which parsing stays in this process
 CHUNK = 64  # files per worker task
+STORE_CHUNK = 512  # files per worker task that commits its rows (one transaction each)
 AHEAD = 64  # chunks handed to the pool ahead of the writer (4,096 reports)
 IN_FLIGHT = 1024  # reports handed to the intake at once (two group-commit batches)
 
@@ -53,7 +56,11 @@ def start_pool(files: list[ReportFile]) -> ProcessPoolExecutor | None:
     reports = sum(1 for file in files if file.kind == "report")
     if workers < 2 or reports < POOL_THRESHOLD:
         return None
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    from mailshield.interfaces.cli.report_import_store import share_turns
+
+    context = multiprocessing.get_context("fork")
+    share_turns(context)  # before the fork: the workers inherit it
+    pool = ProcessPoolExecutor(workers, mp_context=context)
     pool.submit(int).result()  # fork every worker now, while this process has one thread
     return pool
 
@@ -89,7 +96,8 @@ class Leftovers:
 
 class ParseAhead:
     """The report files of an import, parsed in ``pool`` a chunk per task, up to ``AHEAD``
-    chunks ahead of the consumer; ``prepare`` asks for storage rows (SQLite).
+    chunks ahead of the consumer; ``prepare`` asks for storage rows (SQLite), and after
+    :meth:`store_into` the workers commit those rows themselves.
 
     Work can start on a guess of the options (the defaults) before the settings are read:
     :meth:`confirm` keeps it when the guess was right, and otherwise starts again.
@@ -107,8 +115,10 @@ class ParseAhead:
         self._options = options
         self._prepare = prepare
         paths = [file.path for file in files if file.kind == "report"]
-        self._chunks = deque(paths[start : start + CHUNK] for start in range(0, len(paths), CHUNK))
-        self._running: deque[tuple[list[str], Future[_Parsed]]] = deque()
+        self._chunks = deque(_split(paths, CHUNK))
+        self._running: deque[tuple[list[str], Future[Result]]] = deque()
+        self._store: str | None = None
+        self._turns = 0  # store tasks handed out so far (each one's turn to commit)
         self._fill()
 
     def confirm(self, options: IngestOptions, *, prepare: bool) -> None:
@@ -116,6 +126,8 @@ class ParseAhead:
         guess) is dropped and done again. Call it before taking any result."""
         if (options, prepare) == (self._options, self._prepare):
             return
+        if self._store is not None:
+            raise ValueError("the workers already store rows: chunks cannot be redone")
         self._options, self._prepare = options, prepare
         for chunk, task in reversed(self._running):
             task.cancel()  # a chunk already being parsed finishes, and is ignored
@@ -123,10 +135,36 @@ class ParseAhead:
         self._running.clear()
         self._fill()
 
+    def store_into(self, database: str, write: Callable[[list[str], Result], None]) -> None:
+        """From now on the workers commit each chunk's rows to the SQLite file ``database``
+        (at the head of the schema), in file order, and send back a :class:`StoredChunk`.
+        Chunks the workers already started come back as rows and are handed to ``write``
+        first (in order, before any worker commits). Call it after :meth:`confirm`."""
+        if not self._prepare:
+            raise ValueError("only prepared rows can be stored by the workers")
+        started = [(c, t) for c, t in reversed(self._running) if not t.cancel()][::-1]
+        not_started = [path for chunk, _ in self._running for path in chunk]
+        self._running.clear()
+        for chunk, task in started:
+            write(chunk, task.result())
+        done = {path for chunk, _ in started for path in chunk}
+        paths = [path for path in not_started if path not in done]
+        paths += [path for chunk in self._chunks for path in chunk]
+        self._chunks = deque(_split(paths, STORE_CHUNK))
+        self._store = database
+        self._fill()
+
     def _fill(self) -> None:
         while self._chunks and len(self._running) < AHEAD:
             chunk = self._chunks.popleft()
-            if self._prepare:  # one arrival time per chunk: a clock read per report costs more
+            task: Future[Result]
+            if self._store is not None:
+                from mailshield.interfaces.cli.report_import_store import store_chunk
+
+                now, turn = datetime.now(UTC), self._turns
+                self._turns += 1
+                task = self._pool.submit(store_chunk, chunk, self._options, now, self._store, turn)
+            elif self._prepare:  # one arrival time per chunk: a clock read per report costs more
                 task = self._pool.submit(prepare_chunk, chunk, self._options, datetime.now(UTC))
             else:
                 task = self._pool.submit(parse_chunk, chunk, self._options.limits)
@@ -137,19 +175,19 @@ class ParseAhead:
         """Every chunk's results have been taken."""
         return not self._running
 
-    async def chunks(self) -> AsyncIterator[tuple[list[str], _Parsed]]:
+    async def chunks(self) -> AsyncIterator[tuple[list[str], Result]]:
         """Each chunk's paths and results, in file order."""
         while self._running:
             chunk, task = self._next()
             yield chunk, await asyncio.wrap_future(task)
 
-    def results(self) -> Iterator[tuple[list[str], _Parsed]]:
+    def results(self) -> Iterator[tuple[list[str], Result]]:
         """:meth:`chunks` for a caller without an event loop (waits for each in turn)."""
         while self._running:
             chunk, task = self._next()
             yield chunk, task.result()
 
-    def _next(self) -> tuple[list[str], Future[_Parsed]]:
+    def _next(self) -> tuple[list[str], Future[Result]]:
         item = self._running.popleft()
         self._fill()
         return item
@@ -199,8 +237,16 @@ class _Run:
         self.pending: dict[asyncio.Task[None], int] = {}  # task: how many reports it holds
         self.in_flight = 0
 
-    async def take(self, chunk: list[str], results: _Parsed) -> int:
-        """Hand a parsed chunk to the intake as one batch (one task, not one per report)."""
+    async def take(self, chunk: list[str], results: Result) -> int:
+        """Hand a parsed chunk to the intake as one batch (one task, not one per report); a
+        chunk the workers stored is counted, and what they left is handed over."""
+        if not isinstance(results, list):
+            self.totals.update(results.totals)
+            rest = Leftovers()
+            rest.parsed, rest.prepared = results.parsed, results.prepared
+            await self._throttle(len(rest.parsed) + len(rest.prepared))
+            await self.leftovers(rest)
+            return len(chunk)
         now = datetime.now(UTC)  # one arrival time per chunk: a clock read per report costs more
         prepared: list[PreparedReport] = []
         items: list[tuple[bytes, TlsReportParse, Arrival]] = []
@@ -259,6 +305,10 @@ class _Run:
                 task.result()
             self.pending.clear()
             self.in_flight = 0
+
+
+def _split(paths: list[str], size: int) -> Iterator[list[str]]:
+    return (paths[start : start + size] for start in range(0, len(paths), size))
 
 
 def _arrival(path: str, received_at: datetime | None = None) -> Arrival:

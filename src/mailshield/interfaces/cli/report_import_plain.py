@@ -1,10 +1,12 @@
 """The bulk import into a SQLite file without SQLAlchemy, asyncio or Alembic.
 
 When the database is a plain SQLite file whose schema is at the head (or empty, and may be
-created), the prepared rows the worker processes send back (:class:`ParseAhead`) go straight
-to :func:`~mailshield.storage.report_writes_sqlite.write_batch` on a standard-library
-connection: the same writer, deduplication and transaction the intake's group commit uses on
-SQLite, without the half second it takes to load SQLAlchemy. A batch's reports are counted
+created), the worker processes commit their chunks themselves
+(:mod:`~mailshield.interfaces.cli.report_import_store`) and send back only counts; the rows of
+chunks parsed before the schema was ready come back and go straight to
+:func:`~mailshield.storage.report_writes_sqlite.write_batch` here. Either way it is the writer,
+deduplication and transaction the intake's group commit uses on SQLite, on a standard-library
+connection, without the half second it takes to load SQLAlchemy. A batch's reports are counted
 only once its transaction committed.
 
 Everything else is left to the intake (:class:`Leftovers`): reports it must decide itself
@@ -20,7 +22,14 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailshield.interfaces.cli.report_import import IN_FLIGHT, Leftovers, ParseAhead, progress_bar
+from mailshield.interfaces.cli.report_import import (
+    IN_FLIGHT,
+    Leftovers,
+    ParseAhead,
+    Result,
+    progress_bar,
+)
+from mailshield.interfaces.cli.report_import_store import StoredChunk
 from mailshield.storage.report_prepared import PreparedReport
 from mailshield.storage.report_writes_sqlite import write_batch
 from mailshield.storage.schema_sqlite import ensure_current
@@ -53,12 +62,15 @@ def import_plain(
         pending: list[PreparedReport] = []
         with progress_bar(quiet) as progress:
             task = progress.add_task("importing", total=files)
+
+            def take(chunk: list[str], results: Result) -> None:
+                _take(chunk, results, pending, done)
+
+            ahead.store_into(str(path), take)  # what was parsed already is written first
+            _write(connection, pending, done)
+            pending.clear()
             for chunk, results in ahead.results():
-                for result, source in zip(results, chunk, strict=True):
-                    if isinstance(result, PreparedReport):
-                        pending.append(result)
-                    else:
-                        done.rest.parsed.append((*result, source))
+                _take(chunk, results, pending, done)
                 if len(pending) >= IN_FLIGHT:
                     _write(connection, pending, done)
                     pending = []
@@ -67,6 +79,23 @@ def import_plain(
                     break  # the intake takes over from here, so what is left stays bounded
             _write(connection, pending, done)
         return done
+
+
+def _take(
+    chunk: list[str], results: Result, pending: list[PreparedReport], done: PlainImport
+) -> None:
+    """Count a chunk the workers stored, or add its rows to ``pending``; either way, note
+    what is left to the intake."""
+    if isinstance(results, StoredChunk):
+        done.totals.update(results.totals)
+        done.rest.parsed += results.parsed
+        done.rest.prepared += results.prepared
+        return
+    for result, source in zip(results, chunk, strict=True):
+        if isinstance(result, PreparedReport):
+            pending.append(result)
+        else:
+            done.rest.parsed.append((*result, source))
 
 
 def _write(connection: sqlite3.Connection, batch: list[PreparedReport], done: PlainImport) -> None:
