@@ -16,7 +16,6 @@ pool (forking costs more than it saves).
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import os
 from collections import Counter, deque
@@ -32,6 +31,8 @@ from mailshield.services.ingest_prepared import prepare_arrival
 from mailshield.storage.report_prepared import PreparedReport
 
 if TYPE_CHECKING:
+    import asyncio
+
     from rich.progress import Progress, TaskID
 
     from mailshield.interfaces.cli.report_import_store import StoredChunk
@@ -177,6 +178,8 @@ class ParseAhead:
 
     async def chunks(self) -> AsyncIterator[tuple[list[str], Result]]:
         """Each chunk's paths and results, in file order."""
+        import asyncio  # here: a plain SQLite import never loads it (about 20 ms)
+
         while self._running:
             chunk, task = self._next()
             yield chunk, await asyncio.wrap_future(task)
@@ -282,6 +285,8 @@ class _Run:
         return (await self.intake.submit_message(data, _arrival(path))).outcomes
 
     def _start(self, work: Awaitable[_Outcomes], reports: int) -> None:
+        import asyncio
+
         self.pending[asyncio.ensure_future(self._count(work))] = reports
         self.in_flight += reports
 
@@ -292,6 +297,8 @@ class _Run:
 
     async def _throttle(self, reports: int) -> None:
         """Wait until ``reports`` more fit within ``IN_FLIGHT`` reports submitted at once."""
+        import asyncio
+
         while self.pending and self.in_flight + reports > IN_FLIGHT:
             done, _ = await asyncio.wait(self.pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -299,6 +306,8 @@ class _Run:
                 task.result()
 
     async def drain(self) -> None:
+        import asyncio
+
         if self.pending:
             await asyncio.wait(self.pending)
             for task in self.pending:
