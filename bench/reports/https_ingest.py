@@ -1,6 +1,6 @@
 """HTTPS ingest benchmark: keep-alive clients POST distinct TLS reports to ``/tlsrpt``.
 
-    uv run python bench/reports/https_ingest.py [--seconds 10] [--clients 32] [--workers 1]
+    uv run python bench/reports/https_ingest.py [--seconds 10] [--clients 128] [--workers 1]
         [--client wrk|python] [--plain] [--access-log] [--bodies 40000] [--scratch DIR]
 
 1. Writes ``--bodies`` distinct gzip reports (``generate.py``; 50 policy domains) as files
@@ -190,7 +190,7 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--clients", type=int, default=128)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--client", choices=("wrk", "python"), default="wrk")
     parser.add_argument("--plain", action="store_true", help="HTTP instead of HTTPS")

@@ -6,8 +6,8 @@ Opens CLIENTS keep-alive connections to 127.0.0.1:PORT (TLS without verification
 ``--tls``) that POST the bodies named in MANIFEST (one file per line, each posted once) as
 ``application/tlsrpt+gzip`` until SECONDS have passed or no body is left. Prints the same
 lines as ``post_reports.lua``: ``status CODE COUNT`` per status and ``duration_us N``.
-Costs about three times wrk's CPU per request (measured): use it to rule wrk out, not to
-measure the server.
+Costs about twice wrk's CPU per request (measured: 0.19 against 0.07-0.10 ms), which the
+server's cores then lack: use it to rule wrk out, not to measure the server.
 """
 
 from __future__ import annotations

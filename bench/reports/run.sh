@@ -2,7 +2,7 @@
 # TLS-RPT intake benchmark: `mailshield reports import` against parsedmarc on the same files, then
 # HTTPS ingest with concurrent posting clients. Not a test; prints figures for bench/README.md.
 #
-#   bench/reports/run.sh [--count 10000] [--clients 32] [--workers 2] [--seconds 10] [--skip-https]
+#   bench/reports/run.sh [--count 10000] [--clients 128] [--workers 2] [--seconds 10] [--skip-https]
 #
 # 1. generates COUNT distinct gzip TLS reports (bench/reports/generate.py) in a scratch folder;
 # 2. creates a venv for parsedmarc (PyPI) in the scratch folder and installs it there;
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../.."
 . scripts/_uv.sh
 
 count=10000
-clients=32
+clients=128
 workers=2
 seconds=10
 skip_https=0
