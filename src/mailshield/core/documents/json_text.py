@@ -45,7 +45,57 @@ _NOT_SKELETON = bytes(b for b in range(256) if b not in b'"[]{}')
 
 
 def load_json(text: str, max_depth: int) -> LoadedJson | JsonProblem:
-    """Parse ``text`` (RFC 8259); refuse NaN/Infinity and nesting deeper than ``max_depth``."""
+    """Parse ``text`` (RFC 8259); refuse NaN/Infinity and nesting deeper than ``max_depth``.
+
+    Text without repeated member names (nearly all) is read once by a shared decoder; an
+    object that repeats a name stops it, and the text is read again noting every repeat.
+    """
+    try:
+        try:
+            loaded = LoadedJson(_decode_unique(text))
+        except _RepeatedName:
+            loaded = _load_noting_repeats(text)
+    except RecursionError:
+        return JsonProblem("too_deep", "JSON nesting exceeds what the parser can follow")
+    except ValueError as exc:  # JSONDecodeError, over-long integers, NaN/Infinity
+        return JsonProblem("bad_json", f"not valid JSON: {exc}")
+    if exceeds_depth(text, max_depth):
+        return JsonProblem("too_deep", f"JSON nesting is deeper than {max_depth} levels")
+    if _SURROGATE_ESCAPE.search(text):
+        loaded.value, loaded.lone_surrogates = _repair_surrogates(loaded.value)
+    return loaded
+
+
+class _RepeatedName(Exception):
+    """An object repeats a member name (raised through the decoder; not a ``ValueError``)."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _RepeatedName
+    return obj
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+# Built once (``json.loads`` with hooks builds a decoder per call); it holds no state between
+# calls, so threads may share it.
+_UNIQUE_DECODER = json.JSONDecoder(object_pairs_hook=_unique_pairs, parse_constant=_refuse_constant)
+
+
+def _decode_unique(text: str) -> Any:
+    """``json.loads(text)`` with the shared decoder; raises :class:`_RepeatedName`."""
+    if text.startswith("\ufeff"):  # as json.loads refuses it
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _UNIQUE_DECODER.decode(text)
+
+
+def _load_noting_repeats(text: str) -> LoadedJson:
+    """The value of ``text``, keeping the first of each repeated name (RFC 7493 §2.3), and the
+    names repeated."""
     loaded = LoadedJson(None)
 
     def first_wins(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -59,18 +109,7 @@ def load_json(text: str, max_depth: int) -> LoadedJson | JsonProblem:
                     obj[key] = value
         return obj
 
-    try:
-        loaded.value = json.loads(
-            text, object_pairs_hook=first_wins, parse_constant=_refuse_constant
-        )
-    except RecursionError:
-        return JsonProblem("too_deep", "JSON nesting exceeds what the parser can follow")
-    except ValueError as exc:  # JSONDecodeError, over-long integers, NaN/Infinity
-        return JsonProblem("bad_json", f"not valid JSON: {exc}")
-    if exceeds_depth(text, max_depth):
-        return JsonProblem("too_deep", f"JSON nesting is deeper than {max_depth} levels")
-    if _SURROGATE_ESCAPE.search(text):
-        loaded.value, loaded.lone_surrogates = _repair_surrogates(loaded.value)
+    loaded.value = json.loads(text, object_pairs_hook=first_wins, parse_constant=_refuse_constant)
     return loaded
 
 
@@ -97,10 +136,6 @@ def exceeds_depth(text: str, cap: int) -> bool:
             break
         skeleton = skeleton.replace(b"[]", b"")
     return bool(skeleton)
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _repair_surrogates(value: Any) -> tuple[Any, int]:
