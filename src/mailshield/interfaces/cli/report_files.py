@@ -23,6 +23,7 @@ __all__ = ["ReportFile", "find_report_files", "kind_of", "parse_file", "read_ite
 _REPORT_SUFFIXES = (".json", ".json.gz", ".gz", ".zip")
 _MESSAGE_SUFFIXES = (".eml",)
 _MBOX_SUFFIXES = (".mbox", ".mbx")
+_READ_SIZE = 1 << 16  # bytes per read system call
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]")  # RFC 5322 §2.2 field-name ":"
 
 
@@ -108,9 +109,16 @@ def read_items(file: ReportFile) -> Iterator[tuple[str, bytes]]:
 
 
 def read_file(path: str) -> bytes:
-    """The bytes of the file at ``path``."""
-    with open(path, "rb") as handle:
-        return handle.read()
+    """The bytes of the file at ``path``, read with plain system calls (no buffered file
+    object: about half the cost for a report of a few KiB)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while chunk := os.read(descriptor, _READ_SIZE):
+            chunks.append(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 def parse_file(path: str, limits: ReportLimits) -> tuple[bytes, TlsReportParse]:
