@@ -135,8 +135,8 @@ def started(data_dir: Path, tmp_path: Path, tls_files: tuple[Path, Path, Path]) 
             yield Served(process, log)
         finally:
             if process.poll() is None:
-                process.kill()
-            process.wait(timeout=30)
+                process.terminate()
+            process.wait(timeout=60)
 
 
 def established_sockets(pid: int, port: int) -> int:
@@ -246,6 +246,17 @@ def test_a_worker_that_dies_stops_the_server(started: Served) -> None:
     assert started.process.wait(timeout=60) == 1
     with pytest.raises(ProcessLookupError):
         os.kill(first, 0)
+
+
+def test_workers_stop_when_the_supervisor_is_killed(started: Served) -> None:
+    """A supervisor killed with SIGKILL passes no stop on; its workers stop by themselves."""
+    workers = started.children()
+    started.process.kill()
+    started.process.wait(timeout=30)
+    deadline = time.monotonic() + START_DEADLINE
+    while any(Path(f"/proc/{pid}").exists() for pid in workers):
+        assert time.monotonic() < deadline, f"workers still running:\n{started.log.read_text()}"
+        time.sleep(0.05)  # poll interval while they shut down
 
 
 def test_listen_binds_one_socket_per_worker_on_one_port(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,8 @@ connections over the workers, and a worker that ends takes its own queue with it
 forwards SIGTERM and SIGINT to them as SIGTERM (each worker shuts down gracefully: requests in
 flight are answered, the report intake drains its writes), and when one worker ends on its own
 it stops the others and exits non-zero, so a service manager restarts the whole server. Each
-worker is in its own process group, so a Ctrl-C reaches it once, through this process.
+worker is in its own process group, so a Ctrl-C reaches it once, through this process; a
+worker whose supervisor dies (even by SIGKILL) stops itself.
 
 Only the first worker runs the periodic jobs (:mod:`mailshield.interfaces.worker`); their
 leases in the database make that safe even beside other replicas. On SQLite, every worker
@@ -23,6 +24,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import wait
@@ -168,7 +170,22 @@ def _worker_main(
         signal.signal(signum, signal.SIG_DFL)
     for other in others:
         other.close()
+    _stop_with_supervisor()
     worker(*arguments, jobs=jobs)
+
+
+def _stop_with_supervisor() -> None:
+    """Stop this worker gracefully (SIGTERM to itself) if the supervisor dies without passing a
+    stop on, e.g. killed with SIGKILL: no worker outlives it to hold the port."""
+    supervisor = multiprocessing.parent_process()
+    if supervisor is None:
+        return
+
+    def watch() -> None:
+        supervisor.join()  # returns when the supervisor's end of the sentinel pipe closes
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="serve-supervisor-watch", daemon=True).start()
 
 
 def _terminate(workers: list[BaseProcess]) -> None:
