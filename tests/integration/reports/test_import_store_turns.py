@@ -9,6 +9,8 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from mailshield.interfaces.cli.report_import_store import StoredChunk, share_turns, store_chunk
 from mailshield.services.ingest_model import IngestOptions
 from mailshield.storage.schema_sqlite import ensure_current
@@ -41,3 +43,20 @@ def test_later_turn_submitted_first_commits_second(tmp_path: Path) -> None:
     with closing(sqlite3.connect(database)) as connection:
         rows = connection.execute("SELECT source, state FROM tlsrpt_raw ORDER BY id").fetchall()
     assert rows == [(str(first), "stored")]
+
+
+def test_failed_chunk_passes_its_turn_on(tmp_path: Path) -> None:
+    """A chunk whose file cannot be read raises, and still lets the next turn commit."""
+    from mailshield.interfaces.cli import report_import_store
+
+    context = multiprocessing.get_context("fork")
+    share_turns(context)
+    gone = str(tmp_path / "gone.json")
+    with context.Pool(1) as pool:
+        task = pool.apply_async(
+            store_chunk, ([gone], IngestOptions(), datetime.now(UTC), str(tmp_path / "db"), 0)
+        )
+        with pytest.raises(FileNotFoundError):
+            task.get(60)
+    assert report_import_store._turns is not None
+    assert report_import_store._turns[1].value == 1

@@ -70,19 +70,27 @@ def store_chunk(
     transaction once ``turn`` comes, and say what was committed and what is left (runs in a
     worker process)."""
     out = StoredChunk()
+    try:  # the turn is passed on whatever happens, so no later chunk waits for this one
+        batch = _prepare(paths, options, received_at, out)
+        _wait_for(turn)
+        if batch:
+            _write(database, batch, out)
+    finally:
+        _done(turn)
+    return out
+
+
+def _prepare(
+    paths: list[str], options: IngestOptions, received_at: datetime, out: StoredChunk
+) -> list[PreparedReport]:
+    """The rows of the chunk's new reports; the other reports are added to ``out.parsed``."""
     batch: list[PreparedReport] = []
     for result, path in zip(prepare_chunk(paths, options, received_at), paths, strict=True):
         if isinstance(result, PreparedReport):
             batch.append(result)
         else:
             out.parsed.append((*result, path))
-    _wait_for(turn)
-    try:
-        if batch:
-            _write(database, batch, out)
-    finally:
-        _done(turn)
-    return out
+    return batch
 
 
 def _write(database: str, batch: list[PreparedReport], out: StoredChunk) -> None:
