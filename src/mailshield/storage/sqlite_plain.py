@@ -3,7 +3,7 @@
 bulk report import).
 
 The same pragmas apply to every connection, whoever opens it: WAL, a busy timeout, enforced
-foreign keys, ``synchronous=NORMAL``, and transaction control left to the caller
+foreign keys, ``synchronous=FULL``, and transaction control left to the caller
 (``isolation_level = None``: the driver emits no BEGIN of its own).
 """
 
@@ -32,8 +32,10 @@ def configure(connection: sqlite3.Connection) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # With WAL, NORMAL never corrupts; a power loss may only undo the last commits.
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # A report is acknowledged once committed, so a commit must survive a power loss: with
+        # WAL, NORMAL may undo the last commits on power loss; FULL syncs the WAL at each commit
+        # (one fsync per group commit, which batches the waiting reports).
+        cursor.execute("PRAGMA synchronous=FULL")
     finally:
         cursor.close()
 

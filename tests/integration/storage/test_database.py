@@ -60,10 +60,12 @@ async def test_sqlite_file_folder_is_created(tmp_path: Path) -> None:
         pytest.param("journal_mode", "wal", id="wal"),
         pytest.param("foreign_keys", 1, id="foreign-keys"),
         pytest.param("busy_timeout", 5000, id="busy-timeout"),
+        pytest.param("synchronous", 2, id="synchronous-full"),  # a commit survives power loss
     ],
 )
 async def test_sqlite_connection_settings(tmp_path: Path, pragma: str, expected: object) -> None:
-    """Every SQLite connection uses WAL, enforces foreign keys and waits for locks."""
+    """Every SQLite connection uses WAL, syncs each commit, enforces foreign keys and waits for
+    locks."""
     async with (
         Database(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}") as db,
         db.connect() as connection,
