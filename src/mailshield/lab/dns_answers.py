@@ -30,12 +30,8 @@ from dns.rdtypes.ANY.SOA import SOA
 from dns.rdtypes.mxbase import MXBase
 from dns.rdtypes.nsbase import NSBase
 
+from mailshield.core.dns_wire_codes import AA, CD, DO, QR, RD
 from mailshield.lab.dns_server_wire import (
-    AA,
-    CD,
-    DO,
-    QR,
-    RD,
     PlainQuery,
     WireName,
     WireRdata,

@@ -29,8 +29,9 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from mailshield.core.dns_wire_codes import CD, RD
 from mailshield.lab.dns_answers import WireAnswers
-from mailshield.lab.dns_server_wire import CD, RD, read_query
+from mailshield.lab.dns_server_wire import read_query
 from mailshield.lab.scenario import DnsFault, FaultAction
 from mailshield.lab.zones import DEFAULT_TTL, ZoneSet
 

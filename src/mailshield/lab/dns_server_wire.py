@@ -17,10 +17,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from mailshield.core.dns_wire_codes import DO, QR
+from mailshield.core.dns_wire_codes import TYPE_OPT as OPT
+
 HEADER_SIZE = 12
-QR, AA, TC, RD, CD = 0x8000, 0x0400, 0x0200, 0x0100, 0x0010
-DO = 0x8000  # in the OPT record's TTL field (RFC 3225 §3)
-OPT = 41  # RFC 6891 §6.1.1
 _OPCODE = 0x7800
 _PADDING = 12  # EDNS option code, RFC 7830 §3
 _MAX_LABEL = 63  # RFC 1035 §2.3.4; 0xC0 and above start a pointer
