@@ -197,6 +197,11 @@ def test_dane_ta_matches_issuer_in_chain() -> None:
             "dane.tlsa.unusable",
             id="pkix-usage",
         ),
+        pytest.param(  # RFC 6698 §4.1: a digest of the wrong size makes the record unusable
+            DaneHost(HOST, Dnssec.SECURE, _tlsa((TlsaRecord(3, 1, 1, b"x" * 31),), Dnssec.SECURE)),
+            "dane.tlsa.unusable",
+            id="short-digest",
+        ),
         pytest.param(
             DaneHost(
                 HOST, Dnssec.SECURE, DnsAnswer("_25._tcp." + HOST, "TLSA", DnsOutcome.SERVFAIL)
