@@ -20,9 +20,9 @@ from pathlib import Path
 __all__ = ["ImportSettings", "quick_import_settings"]
 
 _PREFIX = "mailshield_"
-CONFIG_ENV = "MAILSHIELD_CONFIG"  # the same name as services.settings.CONFIG_ENV
-DEFAULT_DATA_DIR = "mailshield-data"
-DEFAULT_REPORT_MAX_BYTES = 10 * 1024 * 1024
+CONFIG_ENV = "MAILSHIELD_CONFIG"  # names the configuration file (services.settings uses it)
+DEFAULT_DATA_DIR = "mailshield-data"  # Settings.data_dir's default
+DEFAULT_REPORT_MAX_BYTES = 10 * 1024 * 1024  # Settings.report_max_bytes' default
 _READ = frozenset({"data_dir", "database_url", "auto_migrate", "report_max_bytes"})
 _IGNORED = frozenset({"config"})  # no such field: Settings' environment source skips it
 # pydantic's string forms of a boolean (compared case-insensitively)

@@ -20,7 +20,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-CONFIG_ENV = "MAILSHIELD_CONFIG"
+from mailshield.services.ingest_settings import (
+    CONFIG_ENV,
+    DEFAULT_DATA_DIR,
+    DEFAULT_REPORT_MAX_BYTES,
+)
 
 
 class Settings(BaseSettings):
@@ -29,7 +33,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MAILSHIELD_", extra="forbid")
 
     data_dir: Path = Field(
-        Path("mailshield-data"), description="Folder for the SQLite file and state."
+        Path(DEFAULT_DATA_DIR), description="Folder for the SQLite file and state."
     )
     database_url: str | None = Field(
         None,
@@ -99,7 +103,7 @@ class Settings(BaseSettings):
     tlsrpt_rua: str = Field(
         "", description="Report address recommended to customers (mailto: or https:)."
     )
-    report_max_bytes: int = Field(10 * 1024 * 1024, description="Largest report accepted.")
+    report_max_bytes: int = Field(DEFAULT_REPORT_MAX_BYTES, description="Largest report accepted.")
     report_retention_days: int = Field(400, description="Days raw reports are kept.")
     smtp_receiver_listen: str = Field("0.0.0.0", description="SMTP report receiver bind address.")  # noqa: S104
     smtp_receiver_port: int = Field(25, description="SMTP report receiver port.")
