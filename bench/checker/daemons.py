@@ -16,6 +16,8 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from bench.nginx_conf import nginx_conf
+
 from mailshield.lab.ca import IssuedCert
 from mailshield.lab.endpoint import Endpoint
 from mailshield.lab.postfix import Postfix
@@ -24,33 +26,10 @@ from mailshield.lab.readiness import tcp_accepts
 
 POLICY_PATH = "/.well-known/mta-sts.txt"  # RFC 8461 §3.3
 
-_NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/tmp;
-    proxy_temp_path {root}/tmp;
-    fastcgi_temp_path {root}/tmp;
-    uwsgi_temp_path {root}/tmp;
-    scgi_temp_path {root}/tmp;
-    types {{ }}
-    default_type "text/plain; charset=utf-8";
-    server {{
-        listen {address}:{port} ssl;
-        server_name _;
-        ssl_certificate {root}/chain.pem;
-        ssl_certificate_key {root}/key.pem;
-        ssl_protocols TLSv1.2 TLSv1.3;
+_SITES = """\
         root {root}/sites/$host;
         location = {path} {{ }}
-        location / {{ return 404; }}
-    }}
-}}
-"""
+        location / {{ return 404; }}"""
 
 
 @contextlib.contextmanager
@@ -69,7 +48,14 @@ def nginx_policy_host(
         site.write_bytes(policy)
     (root / "chain.pem").write_bytes(certificate.fullchain_pem)
     (root / "key.pem").write_bytes(certificate.key_pem)
-    conf = _NGINX_CONF.format(root=root, address=listen.host, port=listen.port, path=POLICY_PATH)
+    conf = nginx_conf(
+        root,
+        listen.host,
+        listen.port,
+        name="_",
+        http='    types { }\n    default_type "text/plain; charset=utf-8";',
+        server=_SITES.format(root=root, path=POLICY_PATH),
+    )
     (root / "nginx.conf").write_text(conf, encoding="utf-8")
     argv = [binary("nginx"), "-p", str(root), "-c", str(root / "nginx.conf")]
     argv += ["-e", str(root / "error.log")]

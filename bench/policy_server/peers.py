@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.nginx_conf import nginx_conf
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 START_DEADLINE = 60.0
 
@@ -59,35 +61,14 @@ def mailshield_server(url: str, address: str) -> Iterator[tuple[int, int]]:
             process.wait(timeout=30)
 
 
-NGINX_CONF = """
-worker_processes {workers};
-daemon off;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/tmp;
-    proxy_temp_path {root}/tmp;
-    fastcgi_temp_path {root}/tmp;
-    uwsgi_temp_path {root}/tmp;
-    scgi_temp_path {root}/tmp;
-    server {{
-        listen {address}:{port} ssl;
-        server_name {name};
-        ssl_certificate {root}/chain.pem;
-        ssl_certificate_key {root}/key.pem;
-        ssl_protocols TLSv1.2 TLSv1.3;
+_POLICY = """\
         keepalive_requests 100;
         location = /.well-known/mta-sts.txt {{
             default_type "text/plain; charset=utf-8";
             add_header Cache-Control "max-age=60";
             alias {root}/mta-sts.txt;
         }}
-        location / {{ return 404; }}
-    }}
-}}
-"""
+        location / {{ return 404; }}"""
 
 
 @contextlib.contextmanager
@@ -103,7 +84,8 @@ def nginx_server(
     (root / "mta-sts.txt").write_bytes(policy)
     (root / "mta-sts.txt").chmod(0o644)
     port = _free_port(address)
-    conf = NGINX_CONF.format(workers=workers, root=root, address=address, port=port, name=name)
+    server = _POLICY.format(root=root)
+    conf = nginx_conf(root, address, port, name=name, server=server, workers=workers)
     (root / "nginx.conf").write_text(conf)
     command = [
         "nginx",
