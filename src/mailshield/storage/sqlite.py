@@ -26,7 +26,12 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from mailshield.storage.sqlite_plain import BUSY_TIMEOUT_MS, configure, immediate_transaction
+from mailshield.storage.sqlite_plain import (
+    BUSY_TIMEOUT_MS,
+    configure,
+    file_of_name,
+    immediate_transaction,
+)
 
 T = TypeVar("T")
 
@@ -47,10 +52,7 @@ FOREIGN_KEYS_OPTION = "mailshield_foreign_keys"
 
 def database_file(url: URL) -> Path | None:
     """The file a SQLite URL names, or ``None`` for an in-memory database."""
-    name = url.database
-    if not name or name == ":memory:" or name.startswith("file:"):
-        return None
-    return Path(name)
+    return file_of_name(url.database)
 
 
 def prepare_folder(url: URL) -> None:

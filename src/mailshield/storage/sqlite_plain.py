@@ -14,7 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["BUSY_TIMEOUT_MS", "configure", "connect_file", "file_of_url", "immediate_transaction"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "configure",
+    "connect_file",
+    "file_of_name",
+    "file_of_url",
+    "immediate_transaction",
+]
 
 T = TypeVar("T")
 
@@ -56,7 +63,13 @@ def file_of_url(url: str) -> Path | None:
     if prefix is None:
         return None
     name = url[len(prefix) :]
-    if not name or name == ":memory:" or name.startswith("file:") or "?" in name:
+    return None if "?" in name else file_of_name(name)
+
+
+def file_of_name(name: str | None) -> Path | None:
+    """The file a SQLite database name (the part of the URL after ``///``) stands for, or
+    ``None`` for an in-memory database or a ``file:`` URI."""
+    if not name or name == ":memory:" or name.startswith("file:"):
         return None
     return Path(name)
 
