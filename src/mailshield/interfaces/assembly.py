@@ -33,7 +33,12 @@ def build_checker(settings: Settings, *, dkim_selectors: Sequence[str] = ()) -> 
     def probes() -> Probes:
         dns = DnsClient(nameservers, timeout=settings.dns_timeout, validating=validating[0])
         https = HttpsClient(dns, policy=policy, timeout=settings.check_timeout)
-        smtp = SmtpClient(policy=policy, port=settings.smtp_port, timeout=settings.check_timeout)
+        smtp = SmtpClient(
+            policy=policy,
+            port=settings.smtp_port,
+            timeout=settings.check_timeout,
+            per_address=settings.smtp_per_address,
+        )
         return Probes(dns, https, smtp if settings.smtp_probe else None)
 
     options = CheckOptions(

@@ -31,6 +31,13 @@ def split_concurrency(total: int, workers: int) -> list[int]:
     return [base + (1 if index < extra else 0) for index in range(workers)]
 
 
+def worker_share(total: int, workers: int) -> int:
+    """A per-process limit for each of ``workers`` out of a ``total`` meant for the whole run
+    (e.g. connections to one MX address): never more than ``total`` together unless ``total`` is
+    below ``workers``, and at least one each."""
+    return max(1, total // workers)
+
+
 def chunk_size(concurrency: int) -> int:
     """Names handed to a worker at once: as many as it checks at once, up to ``CHUNK_MAX``."""
     return max(1, min(concurrency, CHUNK_MAX))

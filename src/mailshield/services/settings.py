@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     )
     smtp_probe: bool = Field(True, description="Connect to MX hosts to test STARTTLS.")
     smtp_port: int = Field(25, description="SMTP port probed (change only in labs).")
+    smtp_per_address: int = Field(
+        8,
+        ge=1,
+        description="SMTP connections at once to one MX address (bulk: in total, over all workers).",
+    )
     ca_bundle: Path | None = Field(None, description="Extra trusted roots (PEM), e.g. a lab CA.")
     allow_private: bool = Field(
         False, description="Let probes contact loopback/private addresses (labs only)."

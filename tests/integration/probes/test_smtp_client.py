@@ -196,6 +196,19 @@ async def test_one_connection_at_a_time_per_address(
     assert peer.max_active == 1
 
 
+async def test_connections_per_address_are_bounded_by_the_setting(
+    smtp_peer: StartSmtpPeer, tls_context: Callable[..., ssl.SSLContext]
+) -> None:
+    """With ``per_address=3``, six MX names on one address are probed three at a time."""
+    peer = await smtp_peer(SmtpScript(tls=tls_context()))
+    smtp = client(peer.port, per_address=3)
+    names = [f"mx{i}.example.test" for i in range(6)]
+    results = await asyncio.gather(*(smtp.probe(name, SMTP_HOST) for name in names))
+    assert {r.outcome for r in results} == {ConnectOutcome.OK}
+    assert peer.connections == 6
+    assert peer.max_active == 3
+
+
 async def test_guard_keeps_the_probe_off_loopback(canary: Canary) -> None:
     """Without lab mode an MX address on loopback is BLOCKED and the canary hears nothing."""
     result = await SmtpClient(port=canary.port).probe(MX, "127.0.0.1")

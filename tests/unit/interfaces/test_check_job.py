@@ -32,6 +32,17 @@ def test_the_job_survives_pickling(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pickle.loads(pickle.dumps(job)) == job
 
 
+def test_a_worker_gets_its_share_of_the_per_address_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spread over three workers, 8 connections per MX address become 2 each; the rest of the
+    job is unchanged."""
+    monkeypatch.delenv("MAILSHIELD_CONFIG", raising=False)
+    job = RenderedCheck(Settings(smtp_per_address=8, concurrency=7), ("s1",), "csv")
+    shared = job.shared_by(3)
+    assert shared.settings.smtp_per_address == 2
+    assert shared.settings.concurrency == 7
+    assert (shared.selectors, shared.fmt) == (job.selectors, job.fmt)
+
+
 def test_jsonl_line_is_the_report() -> None:
     """A JSON Lines line is the whole report on one line, newline-terminated."""
     line = render_line(REPORT, "jsonl")

@@ -13,6 +13,7 @@ from mailshield.services.bulk_plan import (
     start_method,
     take,
     wanted,
+    worker_share,
 )
 
 
@@ -56,6 +57,20 @@ def test_split_concurrency_keeps_the_total() -> None:
     for total in range(1, 60):
         for workers in range(1, total + 1):
             assert sum(split_concurrency(total, workers)) == total
+
+
+@pytest.mark.parametrize(
+    ("total", "workers", "expected"),
+    [
+        pytest.param(8, 1, 8, id="one-worker-keeps-all"),
+        pytest.param(8, 2, 4, id="halves"),
+        pytest.param(8, 3, 2, id="rounded-down-never-above-total"),
+        pytest.param(1, 4, 1, id="at-least-one"),
+    ],
+)
+def test_worker_share(total: int, workers: int, expected: int) -> None:
+    """A run-wide limit becomes a per-process one whose sum stays within the total."""
+    assert worker_share(total, workers) == expected
 
 
 @pytest.mark.parametrize(

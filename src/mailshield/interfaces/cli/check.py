@@ -74,6 +74,11 @@ FORMATS = ("text", "json", "jsonl", "csv")
 )
 @click.option("--no-smtp", is_flag=True, help="Do not connect to MX hosts (STARTTLS not tested).")
 @click.option(
+    "--smtp-per-address",
+    type=click.IntRange(1, 1000),
+    help="SMTP connections at once to one MX address (bulk: in total, shared by the workers).",
+)
+@click.option(
     "--dkim-selector", "selectors", multiple=True, help="DKIM selector to check (repeatable)."
 )
 @click.option(
@@ -102,6 +107,7 @@ def check(
     concurrency: int | None,
     workers: int | None,
     no_smtp: bool,
+    smtp_per_address: int | None,
     selectors: tuple[str, ...],
     ca_bundle: Path | None,
     allow_private: bool,
@@ -118,6 +124,7 @@ def check(
         dnssec_validation=dnssec_validation,
         concurrency=concurrency,
         smtp_probe=False if no_smtp else None,
+        smtp_per_address=smtp_per_address,
         ca_bundle=ca_bundle,
         allow_private=True if allow_private else None,
         smtp_port=smtp_port,

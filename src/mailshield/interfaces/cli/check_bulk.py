@@ -72,7 +72,9 @@ def check_file(
         if count > 1:  # started first: a forked worker must not inherit the progress thread
             job.preload()
             shares = split_concurrency(concurrency, count)
-            pool = stack.enter_context(WorkerPool.start(job, shares, event_loop=event_loop))
+            pool = stack.enter_context(
+                WorkerPool.start(job.shared_by(count), shares, event_loop=event_loop)
+            )
         sink = _open_sink(stack, output, job.fmt)
         progress = stack.enter_context(_progress(console))
         task = progress.add_task("checking", total=total, completed=len(done))
