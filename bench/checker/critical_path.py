@@ -18,7 +18,8 @@ SPF                   TXT one.test; its ``mx`` term needs MX one.test → A/AAAA
                       the MX hosts, the same lookups as for STARTTLS
 DMARC, BIMI           TXT _dmarc.one.test, TXT default._bimi.one.test (names known)   1
 TLS-RPT               TXT _smtp._tls.one.test; rua domain one.test: its MX as above   1
-DKIM                  TXT <selector>._domainkey.one.test for each common selector     1
+DKIM                  TXT _domainkey.one.test (→ TXT <selector>._domainkey.one.test    1
+                      for each common selector, only where _domainkey exists: not here)
 ====================  ==============================================================  ======
 
 Critical path: 2 rounds × latency (100 ms at 50 ms). Target: a full check within 1.2× of it.

@@ -9,7 +9,8 @@ What each run checks, per domain:
 
 - ``mailshield check --no-smtp``: MX (+ A/AAAA of each MX), MTA-STS record and an HTTPS policy
   fetch (certificate judged, MX coverage), TLS-RPT, SPF tree, DMARC (+ organizational domain),
-  DKIM at 9 common selectors, BIMI, DANE/DNSSEC status from the resolver; a scored report.
+  DKIM (``_domainkey.<domain>``, then 9 common selectors where it exists: the lab's domains
+  publish no DKIM key, so one query), BIMI, DANE/DNSSEC status from the resolver; a scored report.
 - ``checkdmarc``: DNSSEC (DS/DNSKEY), SOA, NS, MX (+ A/AAAA, PTR, DNSSEC and TLSA of each MX),
   MTA-STS record and an HTTPS policy fetch, TLS-RPT, SPF tree, DMARC, BIMI. No DKIM, no score.
 - with SMTP: ``mailshield check`` adds STARTTLS on every MX address (banner, EHLO, STARTTLS,

@@ -11,7 +11,9 @@
     answer = await dns.query("example.com", "TXT")
 
 Rules: names are case-insensitive and a trailing dot is ignored; a name that appears under no
-key is NXDOMAIN; a name that has other types (or an empty list) is NODATA. Values are lists of
+key, and has no name under it, is NXDOMAIN; a name that has other types (or an empty list), or
+only names under it (an empty non-terminal, RFC 8020 §2), is NODATA; a wildcard covers only
+names that do not exist (RFC 4592 §2.2.1). Values are lists of
 record texts in presentation form (TXT: one string per RR, or a tuple of strings joined with no
 separator; MX: ``"10 host."``; TLSA: ``"3 1 1 <hex>"``; A/AAAA/CNAME/NS/PTR: text) or a
 :class:`DnsOutcome` (``TIMEOUT``, ``SERVFAIL``, ``NXDOMAIN`` …). ``dns.queries`` lists every
@@ -84,6 +86,11 @@ class FakeDns:
                 raise TypeError(f"{key}: give a list of records, not a single string")
             self._zone[(_norm(name), rdtype.upper())] = entry
         self._names = {name for name, _ in self._zone}
+        self._above = {
+            ".".join(name.split(".")[i:])
+            for name in self._names
+            for i in range(1, name.count(".") + 1)
+        }
         self._dnssec = {_norm(k): v for k, v in (dnssec or {}).items()}
         self.queries: list[tuple[str, str]] = []
 
@@ -127,7 +134,7 @@ class FakeDns:
 
     def _owner(self, name: str) -> str | None:
         """The zone name answering for ``name``: itself, a covering wildcard, or ``None``."""
-        if name in self._names:
+        if name in self._names or name in self._above:
             return name
         labels = name.split(".")
         for i in range(1, len(labels)):

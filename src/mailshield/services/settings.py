@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     smtp_per_address: int = Field(
         8,
         ge=1,
-        description="SMTP connections at once to one MX address (bulk: in total, over all workers).",
+        description="SMTP connections at once to one MX address (bulk: total over all workers).",
     )
     ca_bundle: Path | None = Field(None, description="Extra trusted roots (PEM), e.g. a lab CA.")
     allow_private: bool = Field(

@@ -45,9 +45,9 @@ NONE_FOUND = define(
     "dkim.key.none_found",
     Status.INFO,
     "No DKIM key found at common selectors",
-    "None of the common selectors ({selectors}) of {subject} has a DKIM key. Selectors cannot"
-    " be discovered from DNS: name the selectors your mail is signed with to check them.",
-    "RFC 6376 §3.1",
+    "No DKIM key found for {subject}: {where}. Selectors cannot be discovered from DNS: name"
+    " the selectors your mail is signed with to check them.",
+    "RFC 6376 §3.1, RFC 8020 §2",
 )
 RECORD_MULTIPLE = define(
     "dkim.record.multiple",

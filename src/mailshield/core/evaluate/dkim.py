@@ -1,11 +1,15 @@
 """DKIM evaluation: the key records at the supplied and common selectors of a domain.
 
 Selectors cannot be discovered from DNS (reference §8.1), so the check looks at the selectors
-the user names plus a short list of common ones. A named selector without a key is fail
-(DKIM-01); an absent common selector says nothing, a revoked key there is info (a retired key),
-and a TXT record at a common selector that does not look like a DKIM key (e.g. a wildcard) is
-ignored. No key found at all is info — unless a lookup failed, when the honest answer is "could
-not test".
+the user names plus a short list of common ones. The common ones are guesses, so they are
+asked only where a key can exist: when ``_domainkey.<domain>`` is NXDOMAIN nothing below it
+exists (RFC 8020 §2) and no guess is made; a CNAME there, NODATA (an empty non-terminal above
+real selectors), a record, or a failed lookup all lead to the guesses being asked.
+
+A named selector without a key is fail (DKIM-01); an absent common selector says nothing, a
+revoked key there is info (a retired key), and a TXT record at a common selector that does not
+look like a DKIM key (e.g. a wildcard) is ignored. No key found at all is info — unless a lookup
+failed, when the honest answer is "could not test".
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from mailshield.core.evaluate.answers import AnswerMap, Query, query
 from mailshield.core.findings import finding
 from mailshield.core.model import CheckResult, Finding, JSONValue, Status
 from mailshield.core.names import hostname_problem
-from mailshield.core.observations import DnsAnswer
+from mailshield.core.observations import DnsAnswer, DnsOutcome
 from mailshield.core.records.dkim import DkimParse, looks_like_dkim, parse_dkim
 
 CHECK = "dkim"
@@ -53,9 +57,28 @@ def selectors(supplied: Sequence[str]) -> tuple[list[Selector], list[Finding]]:
     return list(out.values()), problems
 
 
-def dkim_queries(domain: str, supplied: Sequence[str]) -> frozenset[Query]:
-    """One TXT lookup per selector, all in one concurrent level."""
-    return frozenset(query(s.record_name(domain), "TXT") for s in selectors(supplied)[0])
+def domainkey_query(domain: str) -> Query:
+    """The lookup telling whether anything exists under ``_domainkey.<domain>``."""
+    return query(f"_domainkey.{domain}", "TXT")
+
+
+def dkim_queries(domain: str, supplied: Sequence[str], answers: AnswerMap) -> frozenset[Query]:
+    """The planner: the supplied selectors and ``_domainkey.<domain>`` first; the common
+    selectors once that answer shows they can exist (:func:`common_selectors_asked`)."""
+    chosen = selectors(supplied)[0]
+    probe = domainkey_query(domain)
+    wanted = {query(s.record_name(domain), "TXT") for s in chosen if s.supplied}
+    wanted.add(probe)
+    if probe in answers and common_selectors_asked(answers[probe]):
+        wanted.update(query(s.record_name(domain), "TXT") for s in chosen if not s.supplied)
+    return frozenset(wanted)
+
+
+def common_selectors_asked(domainkey: DnsAnswer) -> bool:
+    """Whether ``_domainkey.<domain>``'s answer leaves room for keys below it: anything but a
+    plain NXDOMAIN (RFC 8020 §2: no name exists below a name that does not exist). After a
+    CNAME the NXDOMAIN is the target's and says nothing of the names below this one."""
+    return not (domainkey.outcome is DnsOutcome.NXDOMAIN and not domainkey.cname_chain)
 
 
 def invalid_domain(domain: str, problem: str) -> CheckResult:
@@ -81,9 +104,16 @@ def evaluate_dkim(domain: str, supplied: Sequence[str], answers: AnswerMap) -> C
             evidence.append(outcome.to_evidence(selector, answer))
         else:
             common_failures.extend(outcome.findings)
+    domainkey = answers.get(domainkey_query(domain))
     if keys == 0 and not any(s.supplied for s in chosen):
-        findings.extend(common_failures or [_none_found(domain)])
-    return CheckResult(CHECK, tuple(findings), {"domain": domain, "selectors": evidence})
+        findings.extend(common_failures or [_none_found(domain, domainkey)])
+    facts: dict[str, JSONValue] = {
+        "domain": domain,
+        "domainkey": domainkey.outcome.value if domainkey else None,
+        "common_selectors_asked": domainkey is not None and common_selectors_asked(domainkey),
+        "selectors": evidence,
+    }
+    return CheckResult(CHECK, tuple(findings), facts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,5 +168,9 @@ def _revoked_is_info(found: Finding) -> Finding:
     return found
 
 
-def _none_found(domain: str) -> Finding:
-    return finding(codes.NONE_FOUND, domain, selectors=", ".join(COMMON_SELECTORS))
+def _none_found(domain: str, domainkey: DnsAnswer | None) -> Finding:
+    if domainkey is not None and not common_selectors_asked(domainkey):
+        where = f"_domainkey.{domain} does not exist (NXDOMAIN), so no selector below it can"
+    else:
+        where = f"none of the common selectors ({', '.join(COMMON_SELECTORS)}) has one"
+    return finding(codes.NONE_FOUND, domain, where=where)

@@ -3,9 +3,10 @@
 from collections.abc import Mapping, Sequence
 
 import pytest
-from tests.support.fake_dns import NXDOMAIN, TIMEOUT, Entry, FakeDns
+from tests.support.fake_dns import NXDOMAIN, SERVFAIL, TIMEOUT, Entry, FakeDns
 from tests.unit.core.records.test_dkim import RSA2048, rsa_key
 
+from mailshield.core.evaluate.answers import AnswerMap, Query
 from mailshield.core.evaluate.dkim import COMMON_SELECTORS, dkim_queries, evaluate_dkim
 from mailshield.core.model import CheckResult, Status
 
@@ -15,19 +16,81 @@ KEY = f"v=DKIM1; k=rsa; p={RSA2048}"
 
 def check(zone: Mapping[str, Entry], supplied: Sequence[str] = ()) -> CheckResult:
     dns = FakeDns(zone)
-    return evaluate_dkim(D, supplied, dns.gather(lambda _a: dkim_queries(D, supplied)))
+    return evaluate_dkim(D, supplied, dns.gather(lambda a: dkim_queries(D, supplied, a)))
+
+
+def asked(zone: Mapping[str, Entry], supplied: Sequence[str] = ()) -> list[set[str]]:
+    """The names looked up, level by level, for ``zone``."""
+    dns = FakeDns(zone)
+    levels: list[set[str]] = []
+
+    def plan(answers: AnswerMap) -> frozenset[Query]:
+        wanted = dkim_queries(D, supplied, answers)
+        new = {name for name, _ in wanted - answers.keys()}
+        if new:
+            levels.append(new)
+        return wanted
+
+    dns.gather(plan)
+    return levels
 
 
 def codes(result: CheckResult) -> list[str]:
     return [f.code for f in result.findings]
 
 
+COMMON = {f"{s}._domainkey.example.com" for s in COMMON_SELECTORS}
+HAS_KEYS = {"selector1._domainkey.example.com TXT": [KEY]}
+
+
 def test_queries_cover_supplied_and_common_selectors_once() -> None:
-    """Supplied selectors come first, common ones follow, duplicates are dropped."""
-    names = {name for name, _ in dkim_queries(D, ["Mail", "custom"])}
-    assert "custom._domainkey.example.com" in names
-    assert "mail._domainkey.example.com" in names
-    assert len(names) == len(COMMON_SELECTORS) + 1
+    """Supplied selectors and the ``_domainkey`` probe come first, common ones follow once the
+    probe shows names below it; a supplied common selector is asked once, in the first level."""
+    levels = asked(HAS_KEYS, ["Mail", "custom"])
+    first = {
+        "_domainkey.example.com",
+        "mail._domainkey.example.com",
+        "custom._domainkey.example.com",
+    }
+    assert levels == [first, COMMON - first]
+
+
+@pytest.mark.parametrize(
+    ("zone", "guessed"),
+    [
+        pytest.param({}, False, id="nxdomain-nothing-below"),
+        pytest.param(HAS_KEYS, True, id="empty-non-terminal"),
+        pytest.param({"_domainkey.example.com TXT": ["o=~"]}, True, id="record-there"),
+        pytest.param({"_domainkey.example.com TXT": TIMEOUT}, True, id="lookup-failed"),
+        pytest.param({"_domainkey.example.com TXT": SERVFAIL}, True, id="servfail"),
+        pytest.param(
+            {"_domainkey.example.com CNAME": ["keys.provider.example"]}, True, id="cname-nxdomain"
+        ),
+        pytest.param({"*.example.com TXT": ["v=spf1 -all"]}, True, id="wildcard"),
+    ],
+)
+def test_common_selectors_are_guessed_only_where_keys_can_exist(
+    zone: Mapping[str, Entry], guessed: bool
+) -> None:
+    """Under an NXDOMAIN ``_domainkey`` nothing exists (RFC 8020 §2): no guesses; any other
+    answer, a failure or an NXDOMAIN reached through a CNAME, leaves room for keys."""
+    levels = asked(zone)
+    assert levels[0] == {"_domainkey.example.com"}
+    assert (levels[1:] == [COMMON]) is guessed
+    assert check(zone).evidence["common_selectors_asked"] is guessed
+
+
+def test_no_domainkey_subtree_says_why_nothing_was_guessed() -> None:
+    """Without ``_domainkey`` the info finding names the NXDOMAIN instead of the guesses."""
+    result = check({})
+    assert result.findings[0].params["where"].startswith("_domainkey.example.com does not exist")
+    assert result.evidence["domainkey"] == "nxdomain"
+
+
+def test_supplied_selectors_are_asked_even_without_domainkey() -> None:
+    """A selector the user names is looked up whatever ``_domainkey`` answers."""
+    result = check({"_domainkey.example.com TXT": NXDOMAIN}, ["s2024"])
+    assert codes(result) == ["dkim.key.not_found"]
 
 
 def test_common_selector_key_passes() -> None:
@@ -42,7 +105,7 @@ def test_common_selector_key_passes() -> None:
 
 def test_no_key_anywhere_is_info() -> None:
     """Without supplied selectors and no common key, the result is info, not fail."""
-    result = check({})
+    result = check({"other._domainkey.example.com TXT": [KEY]})
     assert codes(result) == ["dkim.key.none_found"]
     assert result.status is Status.INFO
 

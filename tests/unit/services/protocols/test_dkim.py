@@ -1,4 +1,4 @@
-"""DKIM gathering: every selector in one concurrent level, each name once."""
+"""DKIM gathering: each name once; common selectors only where keys can exist."""
 
 from collections import Counter
 
@@ -19,7 +19,18 @@ async def test_selectors_are_queried_once_each() -> None:
     result = await check_dkim(dns, "example.com", ["s2024", "Google"])
     assert result.status is Status.PASS
     assert max(Counter(dns.queries).values()) == 1
-    assert len(dns.queries) == len(COMMON_SELECTORS) + 1
+    assert len(dns.queries) == len(COMMON_SELECTORS) + 2  # + s2024 and _domainkey
+
+
+async def test_no_guesses_under_a_missing_domainkey() -> None:
+    """Where ``_domainkey`` does not exist only it and the supplied selector are asked."""
+    dns = FakeDns({"example.com TXT": ["v=spf1 -all"]})
+    result = await check_dkim(dns, "example.com", ["s2024"])
+    assert sorted(dns.queries) == [
+        ("_domainkey.example.com", "TXT"),
+        ("s2024._domainkey.example.com", "TXT"),
+    ]
+    assert [f.code for f in result.findings] == ["dkim.key.not_found"]
 
 
 async def test_invalid_domain() -> None:
