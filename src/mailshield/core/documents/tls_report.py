@@ -13,6 +13,10 @@ can quarantine the raw bytes with it. The steps, each bounded by :class:`ReportL
    RFC 8259, RFC 7493 §2.3;
 5. the RFC 8460 §4.4 schema, tolerant of real reporters (``wrong_schema``,
    ``missing_report_id``, ``too_large``).
+
+Steps 4 and 5 are first tried on the strict fast path
+(:mod:`~mailshield.core.documents.tls_report_strict`), which yields the very same report for a
+well-formed one and leaves anything unusual to the tolerant steps.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from mailshield.core.documents.tls_report_model import (
     TlsReport,
 )
 from mailshield.core.documents.tls_report_schema import read_report
+from mailshield.core.documents.tls_report_strict import read_strict
 from mailshield.core.model import Finding
 
 __all__ = [
@@ -112,6 +117,10 @@ def _parse(data: bytes, limits: ReportLimits) -> TlsReport | ParseFailure:
     if text.startswith(_BOM):
         notes.add(note.JSON_BOM, "report")
         text = text[1:]
+    elif not notes:  # a well-formed report (nearly all) is read without the tolerant walk
+        strict = read_strict(text, limits, fingerprint)
+        if strict is not None:
+            return strict
     loaded = load_json(text, limits.max_depth)
     if isinstance(loaded, JsonProblem):
         return ParseFailure(FailureReason(loaded.reason), loaded.detail, notes.findings())
