@@ -136,19 +136,31 @@ def certificate_names(cert: x509.Certificate) -> tuple[str, ...]:
 
 def hostname_matches(names: Sequence[str], hostname: str) -> bool:
     """Whether any presented name matches ``hostname`` (RFC 9525 §6.3)."""
-    host = hostname.lower().rstrip(".")
-    return any(_name_matches(name.lower().rstrip("."), host) for name in names)
+    return NameSet(names).matches(hostname)
 
 
-def _name_matches(name: str, host: str) -> bool:
-    if name == host:
-        return True
-    if not name.startswith("*."):
-        return False
-    suffix = name[1:]  # ".example.com"
-    # The wildcard stands for exactly one whole label, never for a bare parent or an IP address.
-    label, _, rest = host.partition(".")
-    return bool(label) and "." + rest == suffix and suffix.count(".") >= 2 and not _is_ip(host)
+class NameSet:
+    """A certificate's presented names, indexed so that matching a host costs the same for two
+    names as for the thousand some shared-hosting certificates carry (RFC 9525 §6.3)."""
+
+    __slots__ = ("_exact", "_wildcard_parents")
+
+    def __init__(self, names: Sequence[str]) -> None:
+        normal = [name.lower().rstrip(".") for name in names]
+        self._exact = frozenset(normal)
+        # "*.example.com" -> "example.com"; a wildcard needs two labels after it (not "*.com")
+        self._wildcard_parents = frozenset(
+            name[2:] for name in normal if name.startswith("*.") and name.count(".") >= 2
+        )
+
+    def matches(self, hostname: str) -> bool:
+        """Whether a name equals ``hostname`` or a wildcard stands for its first label: exactly
+        one whole label, never a bare parent or an IP address."""
+        host = hostname.lower().rstrip(".")
+        if host in self._exact:
+            return True
+        label, _, parent = host.partition(".")
+        return bool(label) and parent in self._wildcard_parents and not _is_ip(host)
 
 
 def _is_ip(text: str) -> bool:
@@ -205,10 +217,15 @@ def load_chain(chain_der: Sequence[bytes]) -> tuple[x509.Certificate, ...] | Non
 
 
 @functools.lru_cache(maxsize=1024)
-def _parsed(chain_der: tuple[bytes, ...]) -> tuple[tuple[x509.Certificate, ...], CertInfo] | None:
-    """The parsed chain and its leaf's description (``None``: unparseable), remembered."""
+def _parsed(
+    chain_der: tuple[bytes, ...],
+) -> tuple[tuple[x509.Certificate, ...], CertInfo, NameSet] | None:
+    """The parsed chain, its leaf's description and names (``None``: unparseable), remembered."""
     chain = load_chain(chain_der)
-    return None if chain is None else (chain, describe(chain[0]))
+    if chain is None:
+        return None
+    info = describe(chain[0])
+    return chain, info, NameSet(info.names)
 
 
 def judge_chain(
@@ -221,10 +238,10 @@ def judge_chain(
     parsed = _parsed(key)
     if parsed is None:
         return CertVerdict(hostname, (CertProblem.UNPARSEABLE,), chain_length=len(chain_der))
-    chain, info = parsed
+    chain, info, names = parsed
     leaf = chain[0]
     problems = _time_problems(leaf, now)
-    if not hostname_matches(info.names, hostname):
+    if not names.matches(hostname):
         problems.append(CertProblem.NAME_MISMATCH)
     trust, detail = _trust_problem(key, chain, roots, now)
     if trust is not None:

@@ -1,8 +1,11 @@
 """Certificate verdicts: each problem a verifying sender would see, reported separately."""
 
 import datetime as dt
+import ipaddress
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailshield.core.certs import CertProblem, TrustRoots, hostname_matches, judge_chain
 from mailshield.lab.ca import IssuedCert, LabCA
@@ -42,6 +45,33 @@ def roots(ca: LabCA) -> TrustRoots:
 )
 def test_hostname_matching(names: list[str], host: str, expected: bool) -> None:
     """Names match exactly or through a whole left-most wildcard label (RFC 9525 §6.3)."""
+    assert hostname_matches(names, host) is expected
+
+
+def _one_name_matches(name: str, host: str) -> bool:
+    """RFC 9525 §6.3 for one presented name, written out plainly: the reference."""
+    name, host = name.lower().rstrip("."), host.lower().rstrip(".")
+    if name == host:
+        return True
+    if not name.startswith("*.") or name.count(".") < 2:
+        return False
+    label, _, parent = host.partition(".")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(label) and parent == name[2:]
+    return False
+
+
+_LABELS = st.sampled_from(["*", "mx", "MX", "a", "example", "com", "1", "10", "", "x*"])
+_NAMES = st.lists(_LABELS, min_size=1, max_size=4).map(".".join)
+
+
+@given(names=st.lists(_NAMES, max_size=6), host=_NAMES, dot=st.booleans())
+def test_indexed_matching_is_the_plain_rule(names: list[str], host: str, dot: bool) -> None:
+    """Matching through the index gives what checking every name one by one gives."""
+    host = host + "." if dot else host
+    expected = any(_one_name_matches(name, host) for name in names)
     assert hostname_matches(names, host) is expected
 
 
