@@ -22,6 +22,7 @@ record, unknown tags are ignored and a bad value falls back to the tag's default
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,6 +107,11 @@ def select_dmarc(records: Sequence[bytes | str]) -> DmarcSelection:
 
 def parse_dmarc(text: str | bytes, *, name: str = "") -> DmarcParse:
     """Parse a record found at ``name`` (``_dmarc.<domain>``), reporting every problem."""
+    return _parse_dmarc(text, name)
+
+
+@functools.lru_cache(maxsize=1024)  # planners ask again at every DNS level of one check
+def _parse_dmarc(text: str | bytes, name: str) -> DmarcParse:
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     if not is_dmarc(text):

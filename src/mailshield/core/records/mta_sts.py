@@ -15,6 +15,7 @@ Parsers here never raise: every problem becomes a finding.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -100,6 +101,11 @@ def select_record(txts: Iterable[bytes | str], subject: str = "") -> StsRecordPa
     exists); near misses (``v=stsv1``, leading spaces, ``v = STSv1``) are reported as invalid
     when no real candidate exists, because senders silently discard them.
     """
+    return _select_record(tuple(txts), subject)
+
+
+@functools.lru_cache(maxsize=1024)  # planners ask again at every DNS level of one check
+def _select_record(txts: tuple[bytes | str, ...], subject: str) -> StsRecordParse:
     chosen = version_fields.select(txts, VERSION)
     if len(chosen.candidates) > 1:
         multiple = finding(codes.RECORD_MULTIPLE, subject, count=len(chosen.candidates))

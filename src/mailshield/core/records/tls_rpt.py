@@ -16,6 +16,7 @@ POSTed to ``https:`` URIs. Parsers here never raise: every problem becomes a fin
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -167,6 +168,11 @@ def select_record(txts: Iterable[bytes | str], subject: str = "") -> TlsRptParse
     Near misses (``v=tlsrptv1``, leading spaces) are reported as invalid when no real
     candidate exists, because reporters silently discard them.
     """
+    return _select_record(tuple(txts), subject)
+
+
+@functools.lru_cache(maxsize=1024)  # planners ask again at every DNS level of one check
+def _select_record(txts: tuple[bytes | str, ...], subject: str) -> TlsRptParse:
     chosen = version_fields.select(txts, VERSION)
     if len(chosen.candidates) > 1:
         multiple = finding(codes.RECORD_MULTIPLE, subject, count=len(chosen.candidates))
