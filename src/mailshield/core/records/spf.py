@@ -14,6 +14,7 @@ record is usable by receivers only when :attr:`SpfParse.valid`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -134,6 +135,11 @@ def select_spf(records: Sequence[bytes | str]) -> SpfSelection:
 
 def parse_spf(text: str | bytes, *, domain: str = "") -> SpfParse:
     """Parse one record, reporting every problem as a finding about ``domain``; never raises."""
+    return _parse_spf(text, domain)
+
+
+@functools.lru_cache(maxsize=1024)  # the tree is built again at every DNS level of one check
+def _parse_spf(text: str | bytes, domain: str) -> SpfParse:
     text = decode_txt(text)
     if not is_spf(text):
         return SpfParse(text, None, (finding(codes.VERSION_INVALID, domain, record=text),))
