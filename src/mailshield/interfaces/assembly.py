@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mailshield.probes.dns import DnsClient, system_nameservers
 from mailshield.probes.dns_validation import resolver_validates
@@ -11,13 +12,20 @@ from mailshield.probes.https import HttpsClient
 from mailshield.probes.net_policy import AddressPolicy
 from mailshield.probes.smtp import SmtpClient
 from mailshield.probes.trust import load_trust_roots
+from mailshield.services.check_settings import CheckSettings
 from mailshield.services.checker import Checker, CheckOptions, Probes
-from mailshield.services.settings import Settings
+
+if TYPE_CHECKING:
+    from mailshield.services.settings import Settings
 
 
-def build_checker(settings: Settings, *, dkim_selectors: Sequence[str] = ()) -> Checker:
+def build_checker(
+    settings: Settings | CheckSettings, *, dkim_selectors: Sequence[str] = ()
+) -> Checker:
     """A checker wired to the real network as ``settings`` describe it."""
-    nameservers = settings.resolvers or system_nameservers()
+    if not isinstance(settings, CheckSettings):
+        settings = CheckSettings.of(settings)
+    nameservers = list(settings.resolvers) or system_nameservers()
     policy = AddressPolicy(allow_private=settings.allow_private)
     roots = load_trust_roots(settings.ca_bundle)
     validating = [settings.dnssec_validation == "yes"]

@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from mailshield.services.check_settings import CHECK_DEFAULTS as _CHECK
 from mailshield.services.ingest_settings import (
     CONFIG_ENV,
     DEFAULT_DATA_DIR,
@@ -54,28 +55,33 @@ class Settings(BaseSettings):
         default_factory=list,
         description="DNS resolvers as IP or IP:PORT; default: the nameservers of /etc/resolv.conf.",
     )
-    dns_timeout: float = Field(3.0, description="Seconds per DNS query attempt.")
+    dns_timeout: float = Field(_CHECK.dns_timeout, description="Seconds per DNS query attempt.")
     dnssec_validation: Literal["auto", "yes", "no"] = Field(
-        "auto", description="Whether the resolvers validate DNSSEC; auto asks the root's DNSKEY."
+        _CHECK.dnssec_validation,
+        description="Whether the resolvers validate DNSSEC; auto asks the root's DNSKEY.",
     )
-    check_timeout: float = Field(10.0, description="Seconds for one HTTPS or SMTP probe.")
+    check_timeout: float = Field(
+        _CHECK.check_timeout, description="Seconds for one HTTPS or SMTP probe."
+    )
     concurrency: int = Field(
-        50, description="Domains checked at once in bulk mode (in total, over all workers)."
+        _CHECK.concurrency,
+        description="Domains checked at once in bulk mode (in total, over all workers).",
     )
     event_loop: Literal["uvloop", "asyncio"] = Field(
-        "uvloop",
+        _CHECK.event_loop,
         description="Event loop for checks: uvloop (asyncio's where uvloop is missing) or asyncio.",
     )
-    smtp_probe: bool = Field(True, description="Connect to MX hosts to test STARTTLS.")
-    smtp_port: int = Field(25, description="SMTP port probed (change only in labs).")
+    smtp_probe: bool = Field(_CHECK.smtp_probe, description="Connect to MX hosts to test STARTTLS.")
+    smtp_port: int = Field(_CHECK.smtp_port, description="SMTP port probed (change only in labs).")
     smtp_per_address: int = Field(
-        8,
+        _CHECK.smtp_per_address,
         ge=1,
         description="SMTP connections at once to one MX address (bulk: total over all workers).",
     )
     ca_bundle: Path | None = Field(None, description="Extra trusted roots (PEM), e.g. a lab CA.")
     allow_private: bool = Field(
-        False, description="Let probes contact loopback/private addresses (labs only)."
+        _CHECK.allow_private,
+        description="Let probes contact loopback/private addresses (labs only).",
     )
 
     # -- hosted MTA-STS (policy server, ACME) --------------------------------------------------

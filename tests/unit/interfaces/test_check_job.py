@@ -9,12 +9,10 @@ import json
 import pickle
 from datetime import UTC, datetime
 
-import pytest
-
 from mailshield.core.model import CheckResult, Finding, Report, Status
 from mailshield.interfaces.cli.check_job import RenderedCheck, render_line
 from mailshield.interfaces.cli.render import csv_header
-from mailshield.services.settings import Settings
+from mailshield.services.check_settings import CheckSettings
 
 REPORT = Report(
     domain="example.com",
@@ -25,18 +23,16 @@ REPORT = Report(
 )
 
 
-def test_the_job_survives_pickling(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_job_survives_pickling() -> None:
     """A worker started by forkserver gets an equal job, settings included."""
-    monkeypatch.delenv("MAILSHIELD_CONFIG", raising=False)
-    job = RenderedCheck(Settings(resolvers=["127.0.0.1:53"], concurrency=7), ("s1",), "csv")
+    job = RenderedCheck(CheckSettings(resolvers=("127.0.0.1:53",), concurrency=7), ("s1",), "csv")
     assert pickle.loads(pickle.dumps(job)) == job
 
 
-def test_a_worker_gets_its_share_of_the_per_address_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_worker_gets_its_share_of_the_per_address_limit() -> None:
     """Spread over three workers, 8 connections per MX address become 2 each; the rest of the
     job is unchanged."""
-    monkeypatch.delenv("MAILSHIELD_CONFIG", raising=False)
-    job = RenderedCheck(Settings(smtp_per_address=8, concurrency=7), ("s1",), "csv")
+    job = RenderedCheck(CheckSettings(smtp_per_address=8, concurrency=7), ("s1",), "csv")
     shared = job.shared_by(3)
     assert shared.settings.smtp_per_address == 2
     assert shared.settings.concurrency == 7

@@ -11,7 +11,7 @@ from rich.console import Console
 from mailshield.core.model import Report
 from mailshield.core.names import InvalidName, to_alabel
 from mailshield.interfaces.cli.check_exit import exit_code
-from mailshield.interfaces.cli.context import settings_from
+from mailshield.interfaces.cli.context import check_settings_from
 from mailshield.interfaces.cli.render import (
     csv_header,
     csv_row,
@@ -21,8 +21,8 @@ from mailshield.interfaces.cli.render import (
 )
 
 if TYPE_CHECKING:
+    from mailshield.services.check_settings import CheckSettings
     from mailshield.services.checker import Checker
-    from mailshield.services.settings import Settings
 
 FORMATS = ("text", "json", "jsonl", "csv")
 
@@ -117,7 +117,7 @@ def check(
     """Check DOMAIN's inbound email security, or every domain of --file."""
     if (domain is None) == (domains_file is None):
         raise click.UsageError("give either a DOMAIN or --file FILE")
-    settings = settings_from(
+    settings = check_settings_from(
         ctx,
         resolvers=list(resolvers) or None,
         check_timeout=timeout,
@@ -159,7 +159,7 @@ def _check_one(
     fmt: str,
     output: Path | None,
     verbose: bool,
-    settings: Settings,
+    settings: CheckSettings,
 ) -> int:
     from mailshield.services.event_loop import run
 
@@ -185,7 +185,7 @@ def _render(report: Report, fmt: str) -> str:
 
 
 def _check_file(
-    settings: Settings,
+    settings: CheckSettings,
     selectors: tuple[str, ...],
     path: Path,
     fmt: str,

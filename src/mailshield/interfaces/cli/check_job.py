@@ -15,7 +15,7 @@ from mailshield.interfaces.cli.render import csv_row, csv_text, report_json
 
 if TYPE_CHECKING:
     from mailshield.services.bulk_worker import Check
-    from mailshield.services.settings import Settings
+    from mailshield.services.check_settings import CheckSettings
 
 BULK_FORMATS = ("jsonl", "csv")
 
@@ -24,7 +24,7 @@ BULK_FORMATS = ("jsonl", "csv")
 class RenderedCheck:
     """Builds a function checking one domain and returning its output line and status."""
 
-    settings: Settings
+    settings: CheckSettings
     selectors: tuple[str, ...]
     fmt: str  # jsonl or csv
 
@@ -40,7 +40,7 @@ class RenderedCheck:
         from mailshield.services.bulk_plan import worker_share
 
         share = worker_share(self.settings.smtp_per_address, workers)
-        settings = self.settings.model_copy(update={"smtp_per_address": share})
+        settings = self.settings.replace(smtp_per_address=share)
         return RenderedCheck(settings, self.selectors, self.fmt)
 
     def __call__(self) -> Check:
