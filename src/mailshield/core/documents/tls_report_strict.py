@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
@@ -47,6 +48,8 @@ STRICT_DEPTH = 5  # report { policies [ entry { policy { policy-string [ — the
 
 # Optional members: absent (UNSET), JSON null (None), or a value.
 _Text = str | UnsetType | None
+# RFC 8460 §4.4 session counts, within RFC 7493 §2.2's interoperable range (checked in C).
+_Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
 _Strings = list[str] | UnsetType | None
 
 
@@ -55,7 +58,7 @@ class _Detail(Struct, rename="kebab", forbid_unknown_fields=True):
     sending_mta_ip: str
     receiving_mx_hostname: str
     receiving_ip: str
-    failed_session_count: int
+    failed_session_count: _Count
     receiving_mx_helo: _Text = UNSET
     additional_information: _Text = UNSET
     failure_reason_code: _Text = UNSET
@@ -69,8 +72,8 @@ class _Policy(Struct, rename="kebab", forbid_unknown_fields=True):
 
 
 class _Summary(Struct, rename="kebab", forbid_unknown_fields=True):
-    total_successful_session_count: int
-    total_failure_session_count: int
+    total_successful_session_count: _Count
+    total_failure_session_count: _Count
 
 
 _Details = list[_Detail] | UnsetType | None
@@ -152,8 +155,7 @@ class _Strict:
         policy_type = self.text(spec.policy_type)
         if policy_type not in KNOWN_POLICY_TYPES:
             raise _Unusual
-        successful = _count(summary.total_successful_session_count)
-        failed = _count(summary.total_failure_session_count)
+        failed = summary.total_failure_session_count
         strings = self.strings(spec.policy_string)
         if policy_type == "tlsa" and any(line[:1] in ("{", "[") for line in strings):
             raise _Unusual  # records sent as JSON: the walk converts them, with a note
@@ -162,8 +164,8 @@ class _Strict:
             policy_type=policy_type,
             domain=_host(self.text(spec.policy_domain), wildcard=False),
             policy_strings=strings,
-            mx_hosts=tuple([_host(item, wildcard=True) for item in self.strings(spec.mx_host)]),
-            successful_sessions=successful,
+            mx_hosts=_patterns(self.strings(spec.mx_host)),
+            successful_sessions=summary.total_successful_session_count,
             failed_sessions=failed,
             failure_details=self.details(entry.failure_details, failed),
         )
@@ -178,7 +180,10 @@ class _Strict:
         if len(value) > self.limits.max_list_items:
             raise _Unusual
         self.tokens += len(value)
-        return tuple([self.text(item) for item in value])
+        stripped = tuple([item.strip() for item in value])
+        if "" in stripped or (stripped and max(map(len, stripped)) > self.max_length):
+            raise _Unusual  # as in text(): empty or over-long strings are noted by the walk
+        return stripped
 
     def details(self, rows: _Details, failed: int) -> tuple[FailureDetail, ...]:
         if rows is not UNSET:
@@ -192,18 +197,21 @@ class _Strict:
         return tuple([self.detail(row) for row in rows])
 
     def detail(self, row: _Detail) -> FailureDetail:
-        if row.result_type not in KNOWN_RESULT_TYPES:
-            raise _Unusual
+        sent_from, sent_to = row.sending_mta_ip, row.receiving_ip
+        sending = canonical_ip(sent_from) if len(sent_from) <= 64 else None
+        receiving = canonical_ip(sent_to) if len(sent_to) <= 64 else None
+        if row.result_type not in KNOWN_RESULT_TYPES or sending is None or receiving is None:
+            raise _Unusual  # the walk notes an unknown result type or an unreadable address
         self.tokens += 9  # five members, four of them strings
         return FailureDetail(
-            result_type=row.result_type,
-            failed_session_count=_count(row.failed_session_count),
-            sending_mta_ip=_ip(row.sending_mta_ip),
-            receiving_mx_hostname=_host(self.text(row.receiving_mx_hostname), wildcard=False),
-            receiving_mx_helo=self.optional(row.receiving_mx_helo),
-            receiving_ip=_ip(row.receiving_ip),
-            additional_information=self.optional(row.additional_information),
-            failure_reason_code=self.optional(row.failure_reason_code),
+            row.result_type,
+            row.failed_session_count,
+            sending,
+            _host(self.text(row.receiving_mx_hostname), wildcard=False),
+            self.optional(row.receiving_mx_helo),
+            receiving,
+            self.optional(row.additional_information),
+            self.optional(row.failure_reason_code),
         )
 
     def text(self, value: str) -> str:
@@ -226,19 +234,10 @@ class _Strict:
         return value
 
 
-def _count(value: int) -> int:
-    """A session count the walk takes as it is (RFC 7493 §2.2 range)."""
-    if not 0 <= value <= MAX_COUNT:
-        raise _Unusual
-    return value
-
-
-def _ip(value: str) -> str:
-    """An address the walk reads without a note, in canonical text (RFC 5952)."""
-    canonical = canonical_ip(value) if len(value) <= 64 else None
-    if canonical is None:
-        raise _Unusual
-    return canonical
+@functools.lru_cache(maxsize=4096)
+def _patterns(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``mx-host`` patterns that are already lower-case A-labels (reports repeat them)."""
+    return tuple([_host(name, wildcard=True) for name in names])
 
 
 def _host(text: str, *, wildcard: bool) -> str:

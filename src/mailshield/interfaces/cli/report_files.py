@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from mailshield.core.documents.tls_report import ReportLimits, TlsReportParse, parse_tls_report
 
@@ -27,8 +27,7 @@ _READ_SIZE = 1 << 16  # bytes per read system call
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]")  # RFC 5322 §2.2 field-name ":"
 
 
-@dataclass(frozen=True, slots=True)
-class ReportFile:
+class ReportFile(NamedTuple):
     """A file to import (its path as given, or below a folder given) and its kind:
     ``report``, ``message``, ``mbox`` or ``skip``."""
 
@@ -40,37 +39,52 @@ def find_report_files(paths: Iterable[Path]) -> Iterator[ReportFile]:
     """Every file under ``paths`` (folders recursively, sorted), with its kind."""
     for path in paths:
         if path.is_dir():
-            for child in _walk(path):
-                yield ReportFile(child, kind_of(child))
+            yield from _walk(str(path))
         else:
             yield ReportFile(str(path), kind_of(str(path)))
 
 
-def _walk(folder: Path) -> list[str]:
+def _walk(folder: str) -> list[ReportFile]:
     """The files below ``folder`` in path order, hidden names (and what is below them) left out.
 
-    One ``scandir`` per folder: its entries know whether they are files without a ``stat``
-    per file, and sorting the names as strings is far cheaper than comparing ``Path`` objects.
+    Depth first, each folder's entries in name order (what sorting the whole paths by their
+    parts gives). One ``scandir`` per folder: its entries know whether they are files without
+    a ``stat`` per file, and their names give most kinds without opening the file.
     """
-    found: list[tuple[tuple[str, ...], str]] = []
-    pending: list[tuple[tuple[str, ...], str]] = [((), str(folder))]
+    found: list[ReportFile] = []
+    pending = [_entries(folder)]  # per folder being walked: its entries still to visit
     while pending:
-        parts, directory = pending.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(((*parts, entry.name), entry.path))
-                elif entry.is_file():
-                    found.append(((*parts, entry.name), entry.path))
-    found.sort(key=lambda item: item[0])
-    return [path for _, path in found]
+        entries = pending[-1]
+        if not entries:
+            pending.pop()
+            continue
+        entry = entries.pop()
+        if entry.is_dir(follow_symlinks=False):
+            pending.append(_entries(entry.path))
+        elif entry.is_file():
+            found.append(ReportFile(entry.path, _kind(entry.name.lower(), entry.path)))
+    return found
+
+
+def _entries(folder: str) -> list[os.DirEntry[str]]:
+    """The entries of ``folder`` that are not hidden, last name first (popped in order)."""
+    with os.scandir(folder) as scan:
+        entries = [entry for entry in scan if not entry.name.startswith(".")]
+    entries.sort(key=_name, reverse=True)
+    return entries
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def kind_of(path: str) -> str:
     """The kind of ``path`` from its name, else from its first bytes."""
-    name = os.path.basename(path).lower()
+    return _kind(os.path.basename(path).lower(), path)
+
+
+def _kind(name: str, path: str) -> str:
+    """The kind of the file at ``path`` from its lower-cased ``name``, else its first bytes."""
     if name.endswith(_REPORT_SUFFIXES):
         return "report"
     if name.endswith(_MESSAGE_SUFFIXES):
