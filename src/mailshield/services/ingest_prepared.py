@@ -9,9 +9,12 @@ channel without the domain gate. Everything else goes the usual way.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from mailshield.core.documents.tls_report import TlsReportParse
 from mailshield.services.ingest_model import (
     Arrival,
+    Channel,
     Disposition,
     IngestOptions,
     IngestOutcome,
@@ -19,7 +22,7 @@ from mailshield.services.ingest_model import (
 from mailshield.storage.report_prepared import PreparedReport, prepare
 from mailshield.storage.report_rows import RawArrival, Written
 
-__all__ = ["prepare_arrival", "prepared_outcome", "stored_instead"]
+__all__ = ["prepare_arrival", "prepare_file", "prepared_outcome", "stored_instead"]
 
 
 def prepare_arrival(
@@ -44,6 +47,17 @@ def prepare_arrival(
         meta=dict(arrival.meta) or None,
     )
     return prepare(report, raw)
+
+
+def prepare_file(
+    data: bytes, parsed: TlsReportParse, path: str, received_at: datetime, options: IngestOptions
+) -> PreparedReport | None:
+    """:func:`prepare_arrival` for a report file read at ``received_at`` (a bulk import's
+    worker), without building the :class:`Arrival` of each file."""
+    report = parsed.report
+    if report is None or Channel.FILE in options.gated or len(data) > options.max_bytes:
+        return None
+    return prepare(report, RawArrival(data, Channel.FILE.value, received_at, source=path))
 
 
 def prepared_outcome(written: Written | Exception, item: PreparedReport) -> IngestOutcome:

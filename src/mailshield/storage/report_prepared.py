@@ -130,27 +130,28 @@ def prepare(report: TlsReport, raw: RawArrival) -> PreparedReport:
     received = sqlite_datetime(raw.received_at)
     assert received is not None
     key = dedupe_hash(report.dedupe_key)
-    notes = [note.to_dict() for note in report.notes]
+    start = report.start
     row = (
         key,
         _text(report.organization_name),
         _text(report.report_id),
         _text(report.contact_info),
-        sqlite_datetime(report.start),
+        sqlite_datetime(start),
         sqlite_datetime(report.end),
-        sqlite_datetime(_day(report.start or raw.received_at)),
+        _day_text(start or raw.received_at),
         report.fingerprint,
         received,
         received,
         1,
         CHANNEL_BITS[raw.channel],
-        json.dumps(_nul_free(notes)) if notes else "[]",
+        json.dumps(_nul_free([note.to_dict() for note in report.notes])) if report.notes else "[]",
     )
+    policies, failures = _children(report)
     return PreparedReport(
         key,
         row,
-        _policies(report),
-        _failures(report),
+        policies,
+        failures,
         _raw(raw, received),
         raw.channel,
         received,
@@ -160,41 +161,43 @@ def prepare(report: TlsReport, raw: RawArrival) -> PreparedReport:
     )
 
 
-def _policies(report: TlsReport) -> tuple[tuple[Any, ...], ...]:
-    return tuple(
-        (
-            position,
-            _text(policy.policy_type),
-            _text(policy.domain),
-            json_strings(_texts(policy.policy_strings)),
-            json_strings(_texts(policy.mx_hosts)),
-            policy.successful_sessions,
-            policy.failed_sessions,
+def _children(report: TlsReport) -> tuple[tuple[tuple[Any, ...], ...], tuple[tuple[Any, ...], ...]]:
+    """The policy rows and the failure rows of ``report``; a failure row's position is its
+    policy's."""
+    policies: list[tuple[Any, ...]] = []
+    failures: list[tuple[Any, ...]] = []
+    for position, policy in enumerate(report.policies):
+        policies.append(
+            (
+                position,
+                _text(policy.policy_type),
+                _text(policy.domain),
+                _json_texts(policy.policy_strings),
+                _json_texts(policy.mx_hosts),
+                policy.successful_sessions,
+                policy.failed_sessions,
+            )
         )
-        for position, policy in enumerate(report.policies)
-    )
-
-
-def _failures(report: TlsReport) -> tuple[tuple[Any, ...], ...]:
-    return tuple(
-        (
-            position,
-            _text(detail.result_type),
-            detail.failed_session_count,
-            _text(detail.sending_mta_ip),
-            _text(detail.receiving_mx_hostname),
-            _text(detail.receiving_mx_helo),
-            _text(detail.receiving_ip),
-            _text(detail.additional_information),
-            _text(detail.failure_reason_code),
-        )
-        for position, policy in enumerate(report.policies)
-        for detail in policy.failure_details
-    )
+        failures += [
+            (
+                position,
+                _text(detail.result_type),
+                detail.failed_session_count,
+                _text(detail.sending_mta_ip),
+                _text(detail.receiving_mx_hostname),
+                _text(detail.receiving_mx_helo),
+                _text(detail.receiving_ip),
+                _text(detail.additional_information),
+                _text(detail.failure_reason_code),
+            )
+            for detail in policy.failure_details
+        ]
+    return tuple(policies), tuple(failures)
 
 
 def _raw(raw: RawArrival, received: str) -> tuple[Any, ...]:
-    encoding, payload = pack(raw.data)
+    data = raw.data
+    encoding, payload = pack(data)
     meta = json.dumps(_nul_free(dict(raw.meta))) if raw.meta else None
     return (
         received,
@@ -202,8 +205,8 @@ def _raw(raw: RawArrival, received: str) -> tuple[Any, ...]:
         raw.kind,
         _text(raw.source),
         _text(raw.content_type),
-        len(raw.data),
-        hashlib.sha256(raw.data).hexdigest(),
+        len(data),
+        hashlib.sha256(data).hexdigest(),
         encoding,
         payload,
         STORED,
@@ -218,6 +221,20 @@ def json_strings(values: list[str]) -> str:
     """``json.dumps(values)`` for a list of strings, without the encoder's set-up per call
     (the C string encoder joined with the default separator)."""
     return "[" + ", ".join(map(_encode_string, values)) + "]"
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_texts(values: tuple[str, ...]) -> str:
+    """The stored JSON text of a policy's strings or MX patterns, NUL-free (cached: a
+    domain's reports repeat its policy)."""
+    return json_strings(_texts(values))
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(moment: datetime) -> str | None:
+    """The stored ``day_at`` of an instant: midnight UTC of its day (cached, as instants
+    repeat)."""
+    return sqlite_datetime(_day(moment))
 
 
 @functools.lru_cache(maxsize=4096)

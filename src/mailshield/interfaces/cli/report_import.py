@@ -3,7 +3,7 @@
 Report files are read and parsed (the pure, CPU-bound step) in a pool of worker processes, a
 chunk of files per task, while this process hands the results to the intake, whose group
 commit writes hundreds of reports per transaction. On SQLite the workers also build each new
-report's storage rows (:func:`~mailshield.services.ingest_prepared.prepare_arrival`), so this
+report's storage rows (:func:`~mailshield.services.ingest_prepared.prepare_file`), so this
 process only deduplicates and inserts them.
 
 The pool is forked first, before this process reads the settings or opens the database, and
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, TypeAlias, cast
 from mailshield.core.documents.tls_report import ReportLimits, TlsReportParse, parse_tls_report
 from mailshield.interfaces.cli.report_files import ReportFile, parse_file, read_file, read_items
 from mailshield.services.ingest_model import Arrival, Channel, IngestOptions
-from mailshield.services.ingest_prepared import prepare_arrival
+from mailshield.services.ingest_prepared import prepare_file
 from mailshield.storage.report_prepared import PreparedReport
 
 if TYPE_CHECKING:
@@ -52,16 +52,21 @@ IN_FLIGHT = 1024  # reports handed to the intake at once (two group-commit batch
 
 
 def start_pool(files: list[ReportFile]) -> ProcessPoolExecutor | None:
-    """A started pool of parser processes when there are enough report files, else ``None``."""
-    workers = min(os.cpu_count() or 1, 8)
+    """A started pool of parser processes when there are enough report files, else ``None``.
+
+    One process more than there are cores: a worker that committed its rows itself waits for
+    its commit turn (:mod:`~mailshield.interfaces.cli.report_import_store`) while the others
+    keep every core busy parsing.
+    """
+    cores = min(os.cpu_count() or 1, 8)
     reports = sum(1 for file in files if file.kind == "report")
-    if workers < 2 or reports < POOL_THRESHOLD:
+    if cores < 2 or reports < POOL_THRESHOLD:
         return None
     from mailshield.interfaces.cli.report_import_store import share_turns
 
     context = multiprocessing.get_context("fork")
     share_turns(context)  # before the fork: the workers inherit it
-    pool = ProcessPoolExecutor(workers, mp_context=context)
+    pool = ProcessPoolExecutor(cores + 1, mp_context=context)
     pool.submit(int).result()  # fork every worker now, while this process has one thread
     return pool
 
@@ -75,11 +80,11 @@ def prepare_chunk(paths: list[str], options: IngestOptions, received_at: datetim
     """Read and parse a chunk of report files and build the storage rows of each report the
     intake would keep as it is; the others come back as ``(bytes, parse)`` (worker process)."""
     out: _Parsed = []
+    limits = options.limits
     for path in paths:
         data = read_file(path)
-        parsed = parse_tls_report(data, options.limits)
-        arrival = _arrival(path, received_at)
-        out.append(prepare_arrival(data, parsed, arrival, options) or (data, parsed))
+        parsed = parse_tls_report(data, limits)
+        out.append(prepare_file(data, parsed, path, received_at, options) or (data, parsed))
     return out
 
 
