@@ -245,12 +245,13 @@ def connected_to(pid: int, port: int) -> bool:
     return False
 
 
-def busy_worker(command: subprocess.Popen[str], smtp_port: int) -> int:
-    """A worker of ``command`` that is in the middle of probing an MX (waits for one)."""
+def busy_worker(command: subprocess.Popen[str], smtp_port: int, *, itself: bool = False) -> int:
+    """A worker of ``command`` (or ``itself``) that is in the middle of probing an MX (waits
+    for one)."""
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
         assert command.poll() is None, "the command ended before any worker was busy"
-        for pid in children(command.pid):
+        for pid in [command.pid] if itself else children(command.pid):
             if connected_to(pid, smtp_port):
                 return pid
         time.sleep(0.01)  # polling /proc: there is no event to wait on
@@ -302,8 +303,8 @@ def test_ctrl_c_stops_workers_and_leaves_a_resumable_file(
     workers = children(command.pid)
     os.killpg(command.pid, signal.SIGINT)
     _, stderr = command.communicate(timeout=WAIT)
-    assert command.returncode != 0
-    assert "Aborted" in stderr
+    assert command.returncode == 130  # 128 + SIGINT, not 1 ("a check failed")
+    assert "Interrupted. Run the same command again" in stderr
     assert "Traceback" not in stderr
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     text = output.read_text(encoding="utf-8")
@@ -311,3 +312,14 @@ def test_ctrl_c_stops_workers_and_leaves_a_resumable_file(
     again = check(*args)
     assert again.returncode == 1, again.stderr
     assert sorted(jsonl_domains(output)) == sorted(FAST + SLOW)
+
+
+def test_ctrl_c_on_one_domain_says_interrupted(lab: Lab, options: list[str]) -> None:
+    """Ctrl-C during a one-domain check exits 130 with a word, not 1 as if a check failed."""
+    command = start(*options, SLOW[0])
+    busy_worker(command, lab.ports.smtp, itself=True)
+    os.killpg(command.pid, signal.SIGINT)
+    _, stderr = command.communicate(timeout=WAIT)
+    assert command.returncode == 130
+    assert "Interrupted." in stderr
+    assert "Traceback" not in stderr

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from mailshield.core.model import Report
 from mailshield.core.names import InvalidName, to_alabel
-from mailshield.interfaces.cli.check_exit import exit_code
+from mailshield.interfaces.cli.check_exit import EXIT_INTERRUPTED, exit_code
 from mailshield.interfaces.cli.context import check_settings_from
 from mailshield.interfaces.cli.render import (
     csv_header,
@@ -163,7 +163,11 @@ def _check_one(
 ) -> int:
     from mailshield.services.event_loop import run
 
-    report = run(checker.check(domain), choice=settings.event_loop)
+    try:
+        report = run(checker.check(domain), choice=settings.event_loop)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return EXIT_INTERRUPTED
     if fmt == "text" and output is None:
         print_report(Console(), report, verbose=verbose)
     else:

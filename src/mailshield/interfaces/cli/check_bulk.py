@@ -31,7 +31,7 @@ from rich.text import Text
 
 from mailshield.core.model import Status
 from mailshield.core.names import InvalidName, to_alabel
-from mailshield.interfaces.cli.check_exit import EXIT_INCOMPLETE, exit_code
+from mailshield.interfaces.cli.check_exit import EXIT_INCOMPLETE, EXIT_INTERRUPTED, exit_code
 from mailshield.interfaces.cli.check_job import RenderedCheck
 from mailshield.interfaces.cli.render import csv_header, csv_text
 from mailshield.interfaces.cli.resume import done_domains, drop_partial_line
@@ -67,34 +67,45 @@ def check_file(
     console = Console(stderr=True)
     todo = (d for d in _valid_domains(read_domains(path), console) if d not in done)
     tally, lost = Tally(), []
-    with contextlib.ExitStack() as stack:
-        pool = None
-        if count > 1:  # started first: a forked worker must not inherit the progress thread
-            job.preload()
-            shares = split_concurrency(concurrency, count)
-            pool = stack.enter_context(
-                WorkerPool.start(job.shared_by(count), shares, event_loop=event_loop)
-            )
-        sink = _open_sink(stack, output, job.fmt)
-        progress = stack.enter_context(_progress(console))
-        task = progress.add_task("checking", total=total, completed=len(done))
+    try:
+        with contextlib.ExitStack() as stack:
+            pool = None
+            if count > 1:  # started first: a forked worker must not inherit the progress thread
+                job.preload()
+                shares = split_concurrency(concurrency, count)
+                pool = stack.enter_context(
+                    WorkerPool.start(job.shared_by(count), shares, event_loop=event_loop)
+                )
+            sink = _open_sink(stack, output, job.fmt)
+            progress = stack.enter_context(_progress(console))
+            task = progress.add_task("checking", total=total, completed=len(done))
 
-        def emit(text: str, status: Status) -> None:
-            sink.write(text)
-            sink.flush()
-            tally.add(status)
-            progress.advance(task)
+            def emit(text: str, status: Status) -> None:
+                sink.write(text)
+                sink.flush()
+                tally.add(status)
+                progress.advance(task)
 
-        if pool is None:
-            _check_here(job, todo, emit, concurrency, event_loop)
-        else:
-            lost = pool.run(todo, lambda checked: _emit_checked(emit, checked))
+            if pool is None:
+                _check_here(job, todo, emit, concurrency, event_loop)
+            else:
+                lost = pool.run(todo, lambda checked: _emit_checked(emit, checked))
+    except KeyboardInterrupt:  # workers ignore SIGINT; leaving the stack ended them
+        console.print(f"{tally.checked} checked before the interruption. {_summary(tally)}")
+        console.print(f"[yellow]{_interrupted_message(output)}[/]")
+        return EXIT_INTERRUPTED
     console.print(
         f"{tally.checked} checked, {len(done)} skipped (already in output). {_summary(tally)}"
     )
     for worker in lost:
         console.print(f"[red]{_lost_message(worker)}[/]")
     return EXIT_INCOMPLETE if lost else exit_code(tally.worst)
+
+
+def _interrupted_message(output: Path | None) -> str:
+    if output is None:
+        return "Interrupted. With -o FILE, running the same command again resumes a list."
+    return f"Interrupted. Run the same command again to check the rest ({output} is resumed)."
 
 
 def _check_here(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mailshield.core.model import Status
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNTESTED, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 
 def exit_code(worst: Status | None) -> int:
