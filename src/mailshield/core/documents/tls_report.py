@@ -14,7 +14,7 @@ can quarantine the raw bytes with it. The steps, each bounded by :class:`ReportL
 5. the RFC 8460 §4.4 schema, tolerant of real reporters (``wrong_schema``,
    ``missing_report_id``, ``too_large``).
 
-Steps 4 and 5 are first tried on the strict fast path
+Steps 2, 4 and 5 are first tried on the strict fast path
 (:mod:`~mailshield.core.documents.tls_report_strict`), which yields the very same report for a
 well-formed one and leaves anything unusual to the tolerant steps.
 """
@@ -44,7 +44,7 @@ from mailshield.core.documents.tls_report_model import (
     TlsReport,
 )
 from mailshield.core.documents.tls_report_schema import read_report
-from mailshield.core.documents.tls_report_strict import read_strict
+from mailshield.core.documents.tls_report_strict import inflate_strict, read_strict
 from mailshield.core.model import Finding
 
 __all__ = [
@@ -106,7 +106,7 @@ def _parse(data: bytes, limits: ReportLimits) -> TlsReport | ParseFailure:
             FailureReason.TOO_LARGE,
             f"{len(data)} bytes received, more than the limit of {limits.max_compressed_bytes}",
         )
-    body = _expand(data, limits, notes)
+    body = inflate_strict(data, limits.max_decompressed_bytes) or _expand(data, limits, notes)
     if isinstance(body, ParseFailure):
         return body
     fingerprint = hashlib.sha256(body).hexdigest()

@@ -20,12 +20,14 @@ report is accepted only when the quotes number exactly twice the names and strin
 from __future__ import annotations
 
 import functools
+import zlib
 from datetime import datetime
 from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
+from mailshield.core.documents.archive import GZIP_MAGIC
 from mailshield.core.documents.tls_report_model import (
     KNOWN_POLICY_TYPES,
     KNOWN_RESULT_TYPES,
@@ -42,7 +44,7 @@ from mailshield.core.documents.tls_report_values import (
     read_datetime,
 )
 
-__all__ = ["STRICT_DEPTH", "read_strict"]
+__all__ = ["STRICT_DEPTH", "inflate_strict", "read_strict"]
 
 STRICT_DEPTH = 5  # report { policies [ entry { policy { policy-string [ — the deepest nesting
 
@@ -100,6 +102,23 @@ class _Report(Struct, rename="kebab", forbid_unknown_fields=True):
 
 _DECODER = msgspec.json.Decoder(_Report)
 _moment = functools.lru_cache(maxsize=4096)(read_datetime)  # reports repeat their days
+
+
+def inflate_strict(data: bytes, max_size: int) -> bytes | None:
+    """The body of ``data`` when it is one whole gzip member (RFC 1952) of at most ``max_size``
+    bytes with nothing after it — what :func:`~mailshield.core.documents.archive.expand` gives
+    for it, without a note; ``None`` for anything else (plain, zip, several members, trailing
+    bytes, damage, over the cap), which ``expand`` must judge."""
+    if data[:2] != GZIP_MAGIC:
+        return None
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper only
+    try:
+        body = inflater.decompress(data, max_size + 1)  # a byte past the cap proves it exceeded
+    except zlib.error:
+        return None
+    if not inflater.eof or inflater.unused_data or len(body) > max_size:
+        return None
+    return body
 
 
 class _Unusual(Exception):

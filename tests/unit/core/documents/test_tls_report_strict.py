@@ -1,4 +1,4 @@
-"""The strict fast path gives exactly the tolerant parse whenever it takes a report."""
+"""The strict fast paths give exactly the tolerant parse whenever they take a report."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailshield.core.documents import tls_report
+from mailshield.core.documents.archive import ArchiveKind, Expanded, expand
 from mailshield.core.documents.tls_report import DEFAULT_LIMITS, ReportLimits, parse_tls_report
-from mailshield.core.documents.tls_report_strict import STRICT_DEPTH, read_strict
+from mailshield.core.documents.tls_report_strict import STRICT_DEPTH, inflate_strict, read_strict
 
 CORPUS = Path(__file__).parents[3] / "data" / "tlsrpt"
 SAMPLES = Path(__file__).parents[4].parent / "shared" / "data" / "report-samples" / "tlsrpt"
@@ -307,3 +308,58 @@ def test_corpus_parses_as_the_tolerant_walk_reads_it(path: Path) -> None:
     """Every corpus and shared sample report parses exactly as the tolerant walk reads it."""
     data = path.read_bytes()
     assert parse_tls_report(data) == _tolerant(data, DEFAULT_LIMITS)
+
+
+# --- the container -------------------------------------------------------------------------------
+
+
+@st.composite
+def _containers(draw: st.DrawFn) -> bytes:
+    """Gzip bytes as reporters send them, and as they break: several members, padding or junk
+    after the member, a truncated or damaged stream, plain text."""
+    body = draw(st.binary(max_size=300) | st.just(_clean_text().encode()))
+    data = gzip.compress(body, mtime=0)
+    change = draw(st.sampled_from(["none", "members", "zeros", "junk", "cut", "flip", "plain"]))
+    if change == "members":
+        data += gzip.compress(draw(st.binary(max_size=50)), mtime=0)
+    elif change == "zeros":
+        data += b"\0" * draw(st.integers(1, 8))
+    elif change == "junk":
+        data += draw(st.binary(min_size=1, max_size=8))
+    elif change == "cut":
+        data = data[: draw(st.integers(0, len(data) - 1))]
+    elif change == "flip":
+        at = draw(st.integers(0, len(data) - 1))
+        data = data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1 :]
+    elif change == "plain":
+        data = body
+    return data
+
+
+@given(_containers(), st.sampled_from([0, 10, 200, 10 * 1024 * 1024]))
+def test_strict_inflate_gives_what_expand_gives(data: bytes, cap: int) -> None:
+    """Whenever the strict inflate takes bytes, expand reads them alike: one gzip member, no
+    trailing bytes, within the cap."""
+    body = inflate_strict(data, cap)
+    if body is not None:
+        expanded = expand(data, cap)
+        assert isinstance(expanded, Expanded)
+        assert (expanded.data, expanded.kind, expanded.trailing_bytes) == (
+            body,
+            ArchiveKind.GZIP,
+            0,
+        )
+
+
+def test_strict_inflate_takes_a_plain_gzip_report() -> None:
+    """A report compressed once, as RFC 8460 §5.2 asks, is inflated by the strict path."""
+    body = _clean_text().encode()
+    assert inflate_strict(gzip.compress(body), DEFAULT_LIMITS.max_decompressed_bytes) == body
+
+
+@pytest.mark.parametrize("size", [9, 10, 11, 12])
+def test_strict_inflate_keeps_the_cap(size: int) -> None:
+    """A body one byte over the cap is left to expand (which refuses it), even when the
+    stream ends right there."""
+    body = inflate_strict(gzip.compress(b"x" * size), 10)
+    assert body == (b"x" * size if size <= 10 else None)
