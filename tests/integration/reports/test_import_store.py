@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.integration.reports.test_import_pool import BROKEN, CORPUS, run_import, stored
 
-from mailshield.interfaces.cli import report_import
+from mailshield.interfaces.cli import report_import, report_import_store
 
 DISTINCT, COPIES = 300, 40
 
@@ -53,3 +53,39 @@ def test_second_import_counts_every_copy(
     run_import(inbox, tmp_path / "data")
     again = run_import(inbox, tmp_path / "data")
     assert again == {"duplicate": DISTINCT + COPIES, "quarantined": len(BROKEN)}
+
+
+def test_workers_checkpoint_after_their_turn(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a checkpoint after every chunk (beside the next chunk's commit), the import stores
+    the same rows, and the database file holds them once the log is copied."""
+    monkeypatch.setattr(report_import, "STORE_CHUNK", 16)
+    monkeypatch.setattr(report_import_store, "CHECKPOINT_BYTES", 0)
+    expected = {"stored": DISTINCT, "duplicate": COPIES, "quarantined": len(BROKEN)}
+    assert run_import(inbox, tmp_path / "checkpointed") == expected
+    monkeypatch.setattr(report_import, "POOL_THRESHOLD", 10**9)
+    assert run_import(inbox, tmp_path / "alone") == expected
+    assert stored(tmp_path / "checkpointed") == stored(tmp_path / "alone")
+
+
+def test_checkpoint_copies_the_log_once_it_is_long_enough(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's connection leaves the log alone at commits; the checkpoint copies it into
+    the database file once it reaches ``CHECKPOINT_BYTES``."""
+    database = str(tmp_path / "wal.db")
+    connection = report_import_store._connection(database)
+    try:
+        assert connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        connection.execute("CREATE TABLE t (x BLOB)")
+        connection.execute("INSERT INTO t VALUES (zeroblob(200000))")
+        before = Path(database).stat().st_size
+        monkeypatch.setattr(report_import_store, "CHECKPOINT_BYTES", 1 << 30)
+        report_import_store._checkpoint(database)
+        assert Path(database).stat().st_size == before
+        monkeypatch.setattr(report_import_store, "CHECKPOINT_BYTES", 0)
+        report_import_store._checkpoint(database)
+        assert Path(database).stat().st_size > before + 200_000
+    finally:
+        report_import_store._connections.pop(database).close()

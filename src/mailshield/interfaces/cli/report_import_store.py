@@ -15,6 +15,10 @@ never comes (a task cancelled while the import fails) is waited for ``TURN_WAIT_
 the chunk is then committed out of order, which changes only which arrival of a duplicated
 report is the stored one, never the counts.
 
+A worker's connection does not checkpoint at its commits (SQLite's automatic checkpoint would
+run inside the commit turn, and every later chunk would wait for it); the worker checkpoints
+once the log has grown, after passing its turn on (:func:`_checkpoint`).
+
 Only the totals come back (:class:`StoredChunk`), counted after the commit, plus what the
 intake must decide itself: reports that were not prepared (unparseable, oversize) and, if the
 transaction failed, the chunk's prepared rows.
@@ -23,6 +27,7 @@ transaction failed, the chunk's prepared rows.
 from __future__ import annotations
 
 import multiprocessing.util
+import os
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,9 +44,10 @@ from mailshield.storage.report_prepared import PreparedReport
 from mailshield.storage.report_writes_sqlite import write_batch
 from mailshield.storage.sqlite_plain import connect_file
 
-__all__ = ["TURN_WAIT_S", "StoredChunk", "share_turns", "store_chunk"]
+__all__ = ["CHECKPOINT_BYTES", "TURN_WAIT_S", "StoredChunk", "share_turns", "store_chunk"]
 
 TURN_WAIT_S = 30.0  # longest wait for the earlier chunks' commits
+CHECKPOINT_BYTES = 4 << 20  # write-ahead log size to checkpoint at (SQLite's 1,000 pages)
 
 _connections: dict[str, sqlite3.Connection] = {}  # this worker's, by database file
 _turns: tuple[Condition, Synchronized[int]] | None = None  # next turn to commit, shared
@@ -77,6 +83,7 @@ def store_chunk(
             _write(database, batch, out)
     finally:
         _done(turn)
+    _checkpoint(database)  # while the next turn commits
     return out
 
 
@@ -123,9 +130,28 @@ def _done(turn: int) -> None:
 
 def _connection(database: str) -> sqlite3.Connection:
     """This process's connection to ``database``, opened on first use and closed when the
-    worker process exits."""
+    worker process exits. It never checkpoints at a commit: :func:`_checkpoint` does, after
+    the commit turn is passed on."""
     connection = _connections.get(database)
     if connection is None:
         connection = _connections[database] = connect_file(Path(database))
+        connection.execute("PRAGMA wal_autocheckpoint=0")
         multiprocessing.util.Finalize(None, connection.close, exitpriority=10)
     return connection
+
+
+def _checkpoint(database: str) -> None:
+    """Copy the write-ahead log into the database once it holds ``CHECKPOINT_BYTES``.
+
+    SQLite checkpoints at the commit that crosses its threshold (1,000 pages), inside that
+    commit's turn, so every later chunk waited for it. Here it runs after the turn is passed
+    on, beside the next commit (``PASSIVE``: it never waits for a lock). A commit is durable
+    in the log already (``synchronous=FULL``); the checkpoint only keeps the log short.
+    """
+    connection = _connections.get(database)
+    try:
+        if connection is None or os.stat(f"{database}-wal").st_size < CHECKPOINT_BYTES:
+            return
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    except (OSError, sqlite3.Error):
+        return  # the next chunk tries again, and the last connection closed checkpoints all
