@@ -16,8 +16,6 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-import idna
-
 __all__ = [
     "MAX_COUNT",
     "Quirk",
@@ -143,6 +141,8 @@ def normalise_host(text: str, wildcard: bool = False) -> tuple[str, Quirk]:
     if name.isascii():
         name = name.lower()
         return name, quirk if _plausible_ascii(name, wildcard) else Quirk.INVALID
+    import idna  # here: only a U-label needs it, and most reports have none
+
     prefix, rest = ("*.", name[2:]) if wildcard and name.startswith("*.") else ("", name)
     try:
         alabel = idna.encode(rest, uts46=True).decode("ascii")
