@@ -19,7 +19,7 @@ import functools
 import sqlite3
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from mailshield.storage.report_prepared import (
     FAILURE_COLUMNS,
@@ -75,6 +75,8 @@ def write_prepared(
     results: list[Written | None] = [None] * len(batch)
     for index, report_id, raw_id in _insert_new(connection, batch, groups, new):
         results[index] = Written(STORED, report_id, raw_id, 1)
+    if len(new) == len(batch):  # every report new and once (nearly every batch): done
+        return cast("list[Written]", results)
     for key, indexes in groups.items():
         copies = indexes if key in stored else indexes[1:]
         if copies:
@@ -117,8 +119,10 @@ def _insert_new(
         report_id += 1
         raw_id += 1
         reports.append((report_id, *item.report))
-        policies += [(report_id, *row) for row in item.policies]
-        failures += [(report_id, *row) for row in item.failures]
+        for row in item.policies:
+            policies.append((report_id, *row))
+        for row in item.failures:
+            failures.append((report_id, *row))
         raws.append((raw_id, report_id, *item.raw))
         ids.append((index, report_id, raw_id))
     connection.executemany(statements["report"], reports)
