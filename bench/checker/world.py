@@ -17,7 +17,7 @@ import concurrent.futures
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ import uvloop
 from bench.checker.daemons import nginx_policy_host, postfix_mx, tree_cpu
 
 from mailshield.lab.behaviours import MxBehaviour, PolicyBehaviour
-from mailshield.lab.ca import LabCA
+from mailshield.lab.ca import IssuedCert, LabCA
 from mailshield.lab.dns_server import DnsServer, Responder
 from mailshield.lab.endpoint import Endpoint
 from mailshield.lab.runner import Lab, LabThread
@@ -114,8 +114,8 @@ class BulkLab:
 @contextlib.contextmanager
 def running_bulk_lab(scenario: Scenario, workdir: Path) -> Iterator[BulkLab]:
     """A bulk scenario (:func:`bulk_scenario`) served by the lab's DNS server in a thread,
-    Postfix on ``BULK_MX`` port 25 and nginx on ``BULK_POLICY`` port 443, each with one
-    certificate from a fresh lab CA naming all its hosts; everything stops on exit."""
+    Postfix on ``BULK_MX`` port 25 and nginx on ``BULK_POLICY`` port 443, each host with its
+    own certificate from a fresh lab CA (chosen by SNI); everything stops on exit."""
     mx_names, policies = _bulk_hosts(scenario)
     ca = LabCA()
     ca_path = ca.write_root(workdir / "ca.pem")
@@ -123,12 +123,26 @@ def running_bulk_lab(scenario: Scenario, workdir: Path) -> Iterator[BulkLab]:
     responder = Responder(build_zones(scenario), scenario.faults, latency=latency, prerender=True)
     with (
         DnsThread(responder, DNS_IP, 53),
-        postfix_mx(workdir / "postfix", Endpoint(BULK_MX, 25), ca.issue(*mx_names)) as postfix,
+        postfix_mx(
+            workdir / "postfix",
+            Endpoint(BULK_MX, 25),
+            _own(ca, mx_names),
+            ca.issue("mx.bench.test"),
+        ) as postfix,
         nginx_policy_host(
-            workdir / "nginx", Endpoint(BULK_POLICY, 443), policies, ca.issue(*policies)
+            workdir / "nginx",
+            Endpoint(BULK_POLICY, 443),
+            policies,
+            _own(ca, policies),
+            ca.issue("policy.bench.test"),
         ) as nginx,
     ):
         yield BulkLab(ca_path, (postfix.pid, nginx.pid))
+
+
+def _own(ca: LabCA, names: Iterable[str]) -> dict[str, IssuedCert]:
+    """A certificate for each host name, naming only it."""
+    return {name: ca.issue(name) for name in names}
 
 
 def _bulk_hosts(scenario: Scenario) -> tuple[list[str], dict[str, bytes]]:

@@ -100,6 +100,7 @@ class Postfix(Service):
         outbound_tls: str = "may",
         hostname: str = "relay.lab.test",
         message_size_limit: int = 10_240_000,
+        tuning: Mapping[str, str] | None = None,
     ) -> None:
         if not routes:
             raise ValueError("Postfix needs at least one routed domain")
@@ -115,6 +116,7 @@ class Postfix(Service):
         self._outbound_tls = outbound_tls
         self._hostname = hostname
         self._size_limit = message_size_limit
+        self._tuning = dict(tuning or {})
         self._runtime: Path | None = None
         self._daemon: Daemon | None = None
 
@@ -211,6 +213,7 @@ class Postfix(Service):
             ca_file=self._ca_file,
             outbound_tls=self._outbound_tls,
             message_size_limit=self._size_limit,
+            tuning=self._tuning,
         )
         (self.config_dir / "main.cf").write_text(main_cf)
         (self.config_dir / "master.cf").write_text(render_master_cf(self.listen))
@@ -235,8 +238,10 @@ def render_main_cf(
     ca_file: Path | None,
     outbound_tls: str,
     message_size_limit: int,
+    tuning: Mapping[str, str] | None = None,
 ) -> str:
-    """``main.cf`` (Postfix 3.7) for a loopback relay; the module docstring says why."""
+    """``main.cf`` (Postfix 3.7) for a loopback relay; the module docstring says why.
+    ``tuning`` sets further parameters, replacing any of the same name."""
     lines = [
         "compatibility_level = 3.6",
         f"queue_directory = {runtime / 'queue'}",
@@ -277,7 +282,9 @@ def render_main_cf(
             f"smtpd_tls_key_file = {key}",
             "smtpd_tls_loglevel = 1",
         ]
-    return "\n".join(lines) + "\n"
+    settings = {name.strip(): value.strip() for name, _, value in (x.partition("=") for x in lines)}
+    settings.update(tuning or {})
+    return "".join(f"{name} = {value}".rstrip() + "\n" for name, value in settings.items())
 
 
 def render_master_cf(listen: Endpoint) -> str:

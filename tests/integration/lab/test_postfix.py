@@ -197,6 +197,28 @@ def test_main_cf_keeps_postfix_inside_the_lab(setting: str, expected: str) -> No
     assert f"{setting} = {expected}\n" in text
 
 
+def test_tuning_replaces_and_adds_parameters() -> None:
+    """``tuning`` replaces a parameter in place (Postfix warns about a repeated name) and adds
+    new ones; an empty value stays empty."""
+    text = render_main_cf(
+        config_dir=Path("/c"),
+        runtime=Path("/r"),
+        maillog=Path("/w/maillog"),
+        hostname="relay.lab.test",
+        relay_domains=["a.example"],
+        tls_files=None,
+        ca_file=None,
+        outbound_tls="may",
+        message_size_limit=1000,
+        tuning={"smtp_tls_loglevel": "0", "max_use": "1000"},
+    )
+    names = [line.split(" =", 1)[0] for line in text.splitlines()]
+    assert len(names) == len(set(names))
+    assert "smtp_tls_loglevel = 0\n" in text
+    assert text.endswith("max_use = 1000\n")
+    assert "mydestination =\n" in text
+
+
 def test_master_cf_binds_the_exact_address_without_chroot() -> None:
     """smtpd listens on exactly the given address and no service runs chrooted."""
     text = render_master_cf(Endpoint("127.0.14.5", 2525))
