@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mailshield.interfaces.cli import report_import
 from mailshield.interfaces.cli.report_files import ReportFile
 from mailshield.interfaces.cli.report_import import ParseAhead
 from mailshield.services.ingest_model import IngestOptions
@@ -60,3 +61,22 @@ def test_confirm_keeps_or_redoes(
     ahead = ParseAhead(pool, files(), IngestOptions(), prepare=True)
     ahead.confirm(options, prepare=prepare)
     assert kinds(ahead) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "sizes"),
+    [
+        (0, []),
+        (7, [7]),
+        (300, [128, 128, 44]),
+        (2048, [1024, 512, 256, 128, 128]),
+        (5000, [1024, 1024, 1024, 512, 512, 256, 256, 128, 128, 128, 8]),
+    ],
+    ids=["none", "few", "small", "two-full", "many"],
+)
+def test_store_chunks_are_large_and_shrink_towards_the_end(count: int, sizes: list[int]) -> None:
+    """Committing tasks take every path once, in order, in chunks that halve near the end."""
+    paths = [f"r{number:05d}.json" for number in range(count)]
+    chunks = report_import._store_chunks(paths)
+    assert [len(chunk) for chunk in chunks] == sizes
+    assert [path for chunk in chunks for path in chunk] == paths

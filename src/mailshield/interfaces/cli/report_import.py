@@ -46,7 +46,8 @@ __all__ = ["Leftovers", "ParseAhead", "Result", "import_files", "progress_bar", 
 
 POOL_THRESHOLD = 256  # report files below which parsing stays in this process
 CHUNK = 64  # files per worker task
-STORE_CHUNK = 512  # files per worker task that commits its rows (one transaction each)
+STORE_CHUNK = 1024  # files per worker task that commits its rows (one transaction each)
+LAST_CHUNK = 128  # the last such tasks halve down to this size
 AHEAD = 64  # chunks handed to the pool ahead of the writer (4,096 reports)
 IN_FLIGHT = 1024  # reports handed to the intake at once (two group-commit batches)
 
@@ -158,7 +159,7 @@ class ParseAhead:
         done = {path for chunk, _ in started for path in chunk}
         paths = [path for path in not_started if path not in done]
         paths += [path for chunk in self._chunks for path in chunk]
-        self._chunks = deque(_split(paths, STORE_CHUNK))
+        self._chunks = deque(_store_chunks(paths))
         self._store = database
         self._fill()
 
@@ -321,6 +322,26 @@ class _Run:
                 task.result()
             self.pending.clear()
             self.in_flight = 0
+
+
+def _store_chunks(paths: list[str]) -> list[list[str]]:
+    """``paths`` in chunks of ``STORE_CHUNK`` files that halve, down to ``LAST_CHUNK``, as the
+    end nears: no parsing overlaps the last commits, so they should be short.
+
+    The commits follow one another (their turns) and pace the import, and each costs a sync
+    of the log and a rewrite of the index pages it touched, hence large chunks before the end
+    (alternated runs: 0.79-1.10 s against 1.07-1.16 s with chunks of 512 throughout).
+    """
+    chunks: list[list[str]] = []
+    start = 0
+    while start < len(paths):
+        left = len(paths) - start
+        size = STORE_CHUNK
+        while size > LAST_CHUNK and left < 2 * size:
+            size //= 2
+        chunks.append(paths[start : start + size])
+        start += size
+    return chunks
 
 
 def _split(paths: list[str], size: int) -> Iterator[list[str]]:
