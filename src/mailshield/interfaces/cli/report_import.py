@@ -16,6 +16,7 @@ pool (forking costs more than it saves).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import Counter, deque
@@ -67,6 +68,10 @@ def start_pool(files: list[ReportFile]) -> ProcessPoolExecutor | None:
         return None
     from mailshield.interfaces.cli.report_import_store import share_turns
 
+    # The heap so far (every module, the file list) leaves the collector's care: the workers
+    # inherit it without the collector touching (and so copying) its pages, and this process
+    # exits without traversing it (the interpreter's teardown took about 40 ms more).
+    gc.freeze()
     context = multiprocessing.get_context("fork")
     share_turns(context)  # before the fork: the workers inherit it
     pool = ProcessPoolExecutor(cores, mp_context=context)
