@@ -48,7 +48,8 @@ __all__ = ["Leftovers", "ParseAhead", "Result", "import_files", "progress_bar", 
 POOL_THRESHOLD = 256  # report files below which parsing stays in this process
 CHUNK = 64  # files per worker task
 STORE_CHUNK = 1024  # files per worker task that commits its rows (one transaction each)
-LAST_CHUNK = 128  # the last such tasks halve down to this size
+FIRST_CHUNK = 256  # the first such tasks double from this size up to STORE_CHUNK
+LAST_CHUNK = 128  # and the last ones halve down to this size
 AHEAD = 64  # chunks handed to the pool ahead of the writer (4,096 reports)
 IN_FLIGHT = 1024  # reports handed to the intake at once (two group-commit batches)
 
@@ -330,22 +331,25 @@ class _Run:
 
 
 def _store_chunks(paths: list[str]) -> list[list[str]]:
-    """``paths`` in chunks of ``STORE_CHUNK`` files that halve, down to ``LAST_CHUNK``, as the
-    end nears: no parsing overlaps the last commits, so they should be short.
+    """``paths`` in chunks of ``STORE_CHUNK`` files, smaller at both ends: doubling from
+    ``FIRST_CHUNK``, so the first commit comes soon, and halving down to ``LAST_CHUNK`` as
+    the end nears, where no parsing overlaps the last commits.
 
     The commits follow one another (their turns) and pace the import, and each costs a sync
-    of the log and a rewrite of the index pages it touched, hence large chunks before the end
-    (alternated runs: 0.79-1.10 s against 1.07-1.16 s with chunks of 512 throughout).
+    of the log and a rewrite of the index pages it touched, hence large chunks in between
+    (alternated runs, 10,000 reports: 0.79-1.10 s against 1.07-1.16 s with 512 throughout;
+    starting at 256, a median of 0.68 s against 0.72 s when starting at 1,024).
     """
     chunks: list[list[str]] = []
-    start = 0
+    start, size = 0, min(FIRST_CHUNK, STORE_CHUNK)
     while start < len(paths):
         left = len(paths) - start
-        size = STORE_CHUNK
-        while size > LAST_CHUNK and left < 2 * size:
-            size //= 2
-        chunks.append(paths[start : start + size])
-        start += size
+        step = size
+        while step > LAST_CHUNK and left < 2 * step:
+            step //= 2
+        chunks.append(paths[start : start + step])
+        start += step
+        size = min(2 * size, STORE_CHUNK)
     return chunks
 
 
