@@ -134,11 +134,6 @@ def certificate_names(cert: x509.Certificate) -> tuple[str, ...]:
     return (*dns, *ips)
 
 
-def hostname_matches(names: Sequence[str], hostname: str) -> bool:
-    """Whether any presented name matches ``hostname`` (RFC 9525 §6.3)."""
-    return NameSet(names).matches(hostname)
-
-
 class NameSet:
     """A certificate's presented names, indexed so that matching a host costs the same for two
     names as for the thousand some shared-hosting certificates carry (RFC 9525 §6.3)."""
