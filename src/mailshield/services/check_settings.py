@@ -14,7 +14,7 @@ defaults for these fields from :data:`CHECK_DEFAULTS`, so the two cannot drift a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -40,16 +40,13 @@ class CheckSettings:
     ca_bundle: Path | None = None
     allow_private: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resolvers", tuple(self.resolvers or ()))  # lists given too
+
     @classmethod
     def of(cls, settings: Any) -> CheckSettings:
         """These fields of a full ``Settings`` (or of anything having them)."""
-        values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(cls)}
-        values["resolvers"] = tuple(values["resolvers"] or ())
-        return cls(**values)
-
-    def replace(self, **changes: Any) -> CheckSettings:
-        """A copy with ``changes``."""
-        return dataclasses.replace(self, **changes)
+        return cls(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(cls)})
 
 
 CHECK_DEFAULTS = CheckSettings()
@@ -62,7 +59,4 @@ def quick_check_settings(
     file nor a ``MAILSHIELD_*`` variable is there to change them; ``None`` otherwise."""
     if config_file is not None or any(name.lower().startswith(_PREFIX) for name in environ):
         return None
-    given = {name: value for name, value in overrides.items() if value is not None}
-    if isinstance(given.get("resolvers"), Sequence):
-        given["resolvers"] = tuple(given["resolvers"])
-    return CheckSettings(**given)
+    return CheckSettings(**{name: value for name, value in overrides.items() if value is not None})

@@ -7,6 +7,7 @@ build its own checker from it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,8 +41,8 @@ class RenderedCheck:
         from mailshield.services.bulk_plan import worker_share
 
         share = worker_share(self.settings.smtp_per_address, workers)
-        settings = self.settings.replace(smtp_per_address=share)
-        return RenderedCheck(settings, self.selectors, self.fmt)
+        settings = dataclasses.replace(self.settings, smtp_per_address=share)
+        return dataclasses.replace(self, settings=settings)
 
     def __call__(self) -> Check:
         """A checker wired from the settings, wrapped to render each report as one line."""
