@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import make_url
+from tests.unit.storage.test_sqlite import FILE_URLS
 
 from mailshield.storage.sqlite import database_file
 from mailshield.storage.sqlite_plain import connect_file, file_of_url, immediate_transaction
@@ -15,13 +16,7 @@ from mailshield.storage.sqlite_plain import connect_file, file_of_url, immediate
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        pytest.param(
-            "sqlite+aiosqlite:////var/lib/ms/m.db", Path("/var/lib/ms/m.db"), id="absolute"
-        ),
-        pytest.param("sqlite+aiosqlite:///data/m.db", Path("data/m.db"), id="relative"),
-        pytest.param("sqlite+aiosqlite://", None, id="memory-default"),
-        pytest.param("sqlite+aiosqlite:///:memory:", None, id="memory-named"),
-        pytest.param("sqlite+aiosqlite:///file:mem?mode=memory&uri=true", None, id="uri"),
+        *FILE_URLS,
         pytest.param("sqlite+aiosqlite:///m.db?timeout=3", None, id="options"),
         pytest.param("postgresql+asyncpg://u:p@127.0.0.1/ms", None, id="postgresql"),
     ],
