@@ -113,6 +113,19 @@ async def test_created_schema_can_be_migrated_down(database: Database) -> None:
     assert (await downgrade(database, "base")).current is None
 
 
+async def _prepare(database: Database, prepare: str) -> None:
+    """Bring ``database`` to a state: migrated to a revision, migrated and downgraded to the
+    base, holding another program's table, or (``nothing``) left empty."""
+    if prepare in ("head", "0006"):
+        await upgrade(database, prepare)
+    elif prepare == "base":
+        await upgrade(database)
+        await downgrade(database, "base")
+    elif prepare == "foreign":
+        async with database.transaction() as connection:
+            await connection.execute(text("CREATE TABLE other_app (id INTEGER)"))
+
+
 @pytest.mark.parametrize(
     ("prepare", "expected"),
     [
@@ -127,14 +140,7 @@ async def test_current_revision_reads_the_version_table(
     database: Database, prepare: str, expected: tuple[str | None, bool]
 ) -> None:
     """The revision read directly matches what Alembic records, and empty means no table."""
-    if prepare in ("head", "0006"):
-        await upgrade(database, prepare)
-    elif prepare == "base":
-        await upgrade(database)
-        await downgrade(database, "base")
-    elif prepare == "foreign":
-        async with database.transaction() as connection:
-            await connection.execute(text("CREATE TABLE other_app (id INTEGER)"))
+    await _prepare(database, prepare)
     revision, empty = expected
     wanted = head_revision() if revision == "head" else revision
     assert await current_revision(database) == (wanted, empty)
@@ -200,14 +206,7 @@ async def test_plain_revision_reading_agrees(database: Database, prepare: str) -
     """The standard-library reading of the revision agrees with the SQLAlchemy one."""
     if database.dialect != "sqlite":
         pytest.skip("a SQLite reading")
-    if prepare in ("head", "0006"):
-        await upgrade(database, prepare)
-    elif prepare == "base":
-        await upgrade(database)
-        await downgrade(database, "base")
-    elif prepare == "foreign":
-        async with database.transaction() as connection:
-            await connection.execute(text("CREATE TABLE other_app (id INTEGER)"))
+    await _prepare(database, prepare)
     with closing(connect_file(sqlite_file(database))) as connection:
         assert applied_revision(connection) == await current_revision(database)
 
