@@ -44,7 +44,7 @@ from mailshield.services.ingest_model import (
     KnownDomains,
     MessageOutcome,
 )
-from mailshield.services.ingest_prepared import prepared_outcome, stored_instead
+from mailshield.services.ingest_prepared import kept_outcome, prepared_outcome
 from mailshield.storage.report_prepared import PreparedReport
 from mailshield.storage.reports import (
     KeepReport,
@@ -257,7 +257,7 @@ class ReportIntake:
 
     async def _refusal(self, report: TlsReport) -> IngestOutcome | None:
         """``None`` when some policy domain of ``report`` is served here, else the refusal."""
-        names = sorted({p.domain for p in report.policies if p.domain})
+        names = report.policy_domains
         if names and await self._any_served(names):
             return None
         shown = ", ".join(names) or "none given"
@@ -266,10 +266,10 @@ class ReportIntake:
             f"no policy domain of this report is served here ({shown})",
             organization=report.organization_name,
             report_key=report.report_id,
-            domains=tuple(names),
+            domains=names,
         )
 
-    async def _any_served(self, names: list[str]) -> bool:
+    async def _any_served(self, names: Sequence[str]) -> bool:
         now = asyncio.get_running_loop().time()
         if any(self._served.get(name, 0.0) > now for name in names):
             return True
@@ -353,20 +353,8 @@ def _kept(written: Written | Exception, decision: KeepReport) -> IngestOutcome:
 def _outcome(
     written: Written, decision: KeepReport | Quarantine, report: TlsReport | None
 ) -> IngestOutcome:
-    disposition = Disposition(written.state)
-    ids = (written.report_id, written.raw_id, written.copies)
     if isinstance(decision, Quarantine):
-        return IngestOutcome(disposition, decision.detail, decision.reason, *ids)
-    if disposition is Disposition.QUARANTINED:  # the group commit kept the bytes instead
-        return stored_instead(written)
+        ids = (written.report_id, written.raw_id, written.copies)
+        return IngestOutcome(Disposition(written.state), decision.detail, decision.reason, *ids)
     assert report is not None
-    stored = disposition is Disposition.STORED
-    return IngestOutcome(
-        disposition,
-        "new report" if stored else "already stored; copy counted",
-        None,
-        *ids,
-        organization=report.organization_name,
-        report_key=report.report_id,
-        domains=tuple(sorted({p.domain for p in report.policies if p.domain})),
-    )
+    return kept_outcome(written, report.organization_name, report.report_id, report.policy_domains)

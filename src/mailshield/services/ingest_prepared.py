@@ -64,8 +64,16 @@ def prepared_outcome(written: Written | Exception, item: PreparedReport) -> Inge
     """The outcome of a prepared report once its write returned (or failed)."""
     if isinstance(written, Exception):
         return IngestOutcome(Disposition.FAILED, f"storage failed: {written}")
+    return kept_outcome(written, item.organization, item.report_key, item.domains)
+
+
+def kept_outcome(
+    written: Written, organization: str, report_key: str, domains: tuple[str, ...]
+) -> IngestOutcome:
+    """The outcome of a parsed report's write: stored, a copy counted, or (when the group
+    commit could not write its rows) its bytes kept in quarantine instead."""
     disposition = Disposition(written.state)
-    if disposition is Disposition.QUARANTINED:  # the group commit kept the bytes instead
+    if disposition is Disposition.QUARANTINED:
         return stored_instead(written)
     return IngestOutcome(
         disposition,
@@ -74,9 +82,9 @@ def prepared_outcome(written: Written | Exception, item: PreparedReport) -> Inge
         written.report_id,
         written.raw_id,
         written.copies,
-        organization=item.organization,
-        report_key=item.report_key,
-        domains=item.domains,
+        organization=organization,
+        report_key=report_key,
+        domains=domains,
     )
 
 

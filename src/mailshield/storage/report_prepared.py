@@ -157,7 +157,7 @@ def prepare(report: TlsReport, raw: RawArrival) -> PreparedReport:
         received,
         report.organization_name,
         report.report_id,
-        tuple(sorted({p.domain for p in report.policies if p.domain})),
+        report.policy_domains,
     )
 
 

@@ -158,7 +158,7 @@ def crosscheck(found: ReportEmail, report: TlsReport) -> tuple[Finding, ...]:
         notes.add(
             note.EMAIL_SUBMITTER_MISMATCH, "TLS-Report-Submitter", header=submitter, contact=contact
         )
-    domains = sorted({p.domain for p in report.policies if p.domain})
+    domains = report.policy_domains
     if found.report_domain and domains and found.report_domain not in domains:
         notes.add(
             note.EMAIL_DOMAIN_MISMATCH,

@@ -178,6 +178,11 @@ class TlsReport:
         return (_fold(self.organization_name), _fold(self.report_id))
 
     @property
+    def policy_domains(self) -> tuple[str, ...]:
+        """The distinct policy domains the report speaks of, sorted (empty ones left out)."""
+        return tuple(sorted({p.domain for p in self.policies if p.domain}))
+
+    @property
     def contact_domain(self) -> str | None:
         """The lower-cased domain of ``contact-info`` (RFC 8460 §5.3 compares it with the
         ``TLS-Report-Submitter`` header), or ``None`` when there is no ``@``."""
