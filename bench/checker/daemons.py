@@ -40,8 +40,8 @@ _HOST = """\
     server {{
         listen {address}:{port} ssl;
         server_name {name};
-        ssl_certificate {root}/certs/{name}.pem;
-        ssl_certificate_key {root}/certs/{name}.pem;
+        ssl_certificate {root}/certs/{name}.crt;
+        ssl_certificate_key {root}/certs/{name}.key;
 {sites}
     }}"""
 
@@ -68,7 +68,7 @@ def nginx_policy_host(
     sites = _SITES.format(root=root, path=POLICY_PATH)
     hosts = [
         _HOST.format(address=listen.host, port=listen.port, name=name, root=root, sites=sites)
-        for name in _key_files(root / "certs", certificates)
+        for name in _written(root / "certs", certificates)
     ]
     (root / "chain.pem").write_bytes(fallback.fullchain_pem)
     (root / "key.pem").write_bytes(fallback.key_pem)
@@ -111,7 +111,10 @@ def postfix_mx(
     folder.chmod(0o755)
     table = folder / "sni"
     table.write_text(
-        "".join(f"{name} {path}\n" for name, path in _key_files(folder, certificates).items())
+        "".join(
+            f"{name} {key} {chain}\n"  # key first (postmap -F joins the files' contents)
+            for name, (chain, key) in _written(folder, certificates).items()
+        )
     )
     subprocess.run([binary("postmap"), "-F", f"hash:{table}"], check=True, capture_output=True)
     (folder / "sni.db").chmod(0o644)  # smtpd reads it unprivileged
@@ -131,16 +134,10 @@ def postfix_mx(
         yield postfix
 
 
-def _key_files(folder: Path, certificates: Mapping[str, IssuedCert]) -> dict[str, Path]:
-    """Each name's private key and chain written to ``folder/NAME.pem`` (key first, as Postfix's
-    SNI table wants; nginx reads both from it too)."""
-    files = {}
-    for name, certificate in certificates.items():
-        path = folder / f"{name.lower()}.pem"
-        path.write_bytes(certificate.key_pem + certificate.fullchain_pem)
-        path.chmod(0o644)  # lab keys, read by unprivileged workers
-        files[name.lower()] = path
-    return files
+def _written(folder: Path, certificates: Mapping[str, IssuedCert]) -> dict[str, tuple[Path, Path]]:
+    """Each name's chain and key written to ``folder/NAME.crt`` and ``NAME.key``; read by
+    nginx's master and by postmap, both as root."""
+    return {name.lower(): cert.write(folder, name.lower()) for name, cert in certificates.items()}
 
 
 def tree_cpu(pid: int | None) -> float:
