@@ -294,6 +294,7 @@ def test_render_converts_u_labels() -> None:
         pytest.param("enforce", 86400, [], "at least one mx", id="no-mx"),
         pytest.param("testing", 86400, ["m*.example"], "invalid mx pattern", id="bad-pattern"),
         pytest.param("testing", 86400, ["a..example"], "invalid mx pattern", id="bad-host"),
+        pytest.param("testing", 86400, ["a0--0.aa"], "invalid mx pattern", id="reserved-ldh"),
     ],
 )
 def test_render_refuses_invalid_input(mode: str, max_age: int, mx: list[str], reason: str) -> None:
