@@ -8,12 +8,11 @@ between the check and the connection.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from dataclasses import dataclass
 from typing import Protocol
 
 from mailshield.core.observations import ConnectOutcome, DnsAnswer
-from mailshield.probes.net_policy import AddressPolicy
+from mailshield.probes.net_policy import AddressPolicy, parse_address
 
 
 class AddressLookup(Protocol):
@@ -60,7 +59,5 @@ def _guard(addresses: tuple[str, ...], policy: AddressPolicy) -> Candidates:
 
 
 def _literal(host: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        return None
+    address = parse_address(host)
+    return None if address is None else str(address)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import secrets
+import os
 import socket
 from collections import deque
 
@@ -36,6 +36,28 @@ __all__ = ["UdpChannel"]
 
 _ID_SPACE = 1 << 16
 _MAX_QUEUED = 16  # datagrams kept for one waiting query; more are dropped
+_IDS_PER_READ = 512
+
+
+class _RandomIds:
+    """Unpredictable 16-bit message IDs (RFC 5452 §9.2) from the OS's CSPRNG, read 512 at a
+    time: one ``getrandom`` call per query cost more than the rest of choosing an ID. A forked
+    child forgets the IDs it inherited, so no two processes ever use the same ones."""
+
+    __slots__ = ("_ids",)
+
+    def __init__(self) -> None:
+        self._ids: list[int] = []
+        os.register_at_fork(after_in_child=self._ids.clear)
+
+    def next(self) -> int:
+        if not self._ids:
+            pool = os.urandom(2 * _IDS_PER_READ)
+            self._ids.extend(int.from_bytes(pool[i : i + 2], "big") for i in range(0, len(pool), 2))
+        return self._ids.pop()
+
+
+_random_ids = _RandomIds()
 
 
 class _Inbox:
@@ -107,7 +129,7 @@ class UdpChannel:
     def _free_id(self) -> int:
         if len(self._waiting) >= _ID_SPACE:
             raise OSError("every DNS message ID of the channel is in use")
-        while (query_id := secrets.randbelow(_ID_SPACE)) in self._waiting:
+        while (query_id := _random_ids.next()) in self._waiting:
             pass
         return query_id
 

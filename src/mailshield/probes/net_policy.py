@@ -14,6 +14,7 @@ embedded address.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -68,7 +69,7 @@ class AddressPolicy:
     def refusal(self, address: str) -> str | None:
         """Why ``address`` may not be contacted, or ``None`` when it may."""
         if self.allow_private:
-            return None if _parse(address) is not None else "not an IP address"
+            return None if parse_address(address) is not None else "not an IP address"
         return blocked_reason(address)
 
 
@@ -82,15 +83,26 @@ def is_public(address: str | IPAddress) -> bool:
 
 def blocked_reason(address: str | IPAddress) -> str | None:
     """Why ``address`` is not public (e.g. ``"loopback"``), or ``None`` when it is."""
-    parsed = _parse(address) if isinstance(address, str) else address
-    if parsed is None:
-        return "not an IP address"
+    if isinstance(address, str):
+        return _text_reason(address)
+    return _reason(address)
+
+
+@functools.lru_cache(maxsize=4096)  # a bulk run meets the same addresses again and again
+def _text_reason(address: str) -> str | None:
+    parsed = parse_address(address)
+    return "not an IP address" if parsed is None else _reason(parsed)
+
+
+def _reason(parsed: IPAddress) -> str | None:
     if isinstance(parsed, ipaddress.IPv4Address):
         return _ipv4_reason(parsed)
     return _ipv6_reason(parsed)
 
 
-def _parse(address: str) -> IPAddress | None:
+@functools.lru_cache(maxsize=4096)
+def parse_address(address: str) -> IPAddress | None:
+    """``address`` (surrounding blanks and brackets allowed) as an IP address, or ``None``."""
     try:
         return ipaddress.ip_address(address.strip().strip("[]"))
     except ValueError:

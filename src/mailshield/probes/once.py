@@ -3,6 +3,11 @@
 One check run asks the same questions many times (the MX name's A record for MTA-STS, DANE and
 the SMTP probe); asking the network once keeps the checker fast and polite. The memo lives as long
 as the probe instance, which is one check run.
+
+The first asker computes in its own task (no task per computation: a bulk run asks hundreds of
+thousands of questions); whoever asks while it runs waits on a future of its own, so cancelling a
+waiter touches nobody else. If the computing asker is cancelled, the waiters are not: the first of
+them computes again and the rest wait for it.
 """
 
 from __future__ import annotations
@@ -15,30 +20,63 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+class _Abandoned(Exception):
+    """The computing asker was cancelled before it finished; a waiter takes over."""
+
+
 class OnceMemo(Generic[K, V]):
     """Maps a key to the result of one computation; results are never recomputed."""
 
     def __init__(self) -> None:
-        self._tasks: dict[K, asyncio.Task[V]] = {}
+        self._results: dict[K, V] = {}
+        self._waiters: dict[K, list[asyncio.Future[V]]] = {}
 
     def __len__(self) -> int:
-        return len(self._tasks)
+        return len(self._results) + len(self._waiters)
 
     async def get(self, key: K, compute: Callable[[], Coroutine[Any, Any, V]]) -> V:
-        """The result for ``key``, starting ``compute()`` only if nobody has yet.
+        """The result for ``key``, running ``compute()`` only if nobody has yet.
 
-        A caller that is cancelled does not cancel the shared computation (other callers may
-        still wait for it). A computation that raises is forgotten, so the next caller retries.
+        A computation that raises is forgotten, so the next caller retries; callers waiting for it
+        get the same exception.
         """
-        task = self._tasks.get(key)
-        if task is not None and task.done():  # a failed one was forgotten when it ended
-            return task.result()
-        if task is None:
-            task = asyncio.create_task(compute())
-            self._tasks[key] = task
-            task.add_done_callback(lambda done: self._forget_failure(key, done))
-        return await asyncio.shield(task)
+        while True:
+            try:
+                return self._results[key]
+            except KeyError:
+                pass
+            waiters = self._waiters.get(key)
+            if waiters is None:
+                return await self._compute(key, compute)
+            waiter: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+            waiters.append(waiter)
+            try:
+                return await waiter
+            except _Abandoned:
+                continue
 
-    def _forget_failure(self, key: K, task: asyncio.Task[V]) -> None:
-        if (task.cancelled() or task.exception() is not None) and self._tasks.get(key) is task:
-            del self._tasks[key]
+    async def _compute(self, key: K, compute: Callable[[], Coroutine[Any, Any, V]]) -> V:
+        waiters: list[asyncio.Future[V]] = []
+        self._waiters[key] = waiters
+        try:
+            value = await compute()
+        except Exception as exc:
+            del self._waiters[key]
+            _settle(waiters, exc)
+            raise
+        except BaseException:  # cancelled (or the process is ending): a waiter computes again
+            del self._waiters[key]
+            _settle(waiters, _Abandoned())
+            raise
+        del self._waiters[key]
+        self._results[key] = value
+        for waiter in waiters:
+            if not waiter.done():  # a cancelled waiter's future is done
+                waiter.set_result(value)
+        return value
+
+
+def _settle(waiters: list[asyncio.Future[V]], exc: Exception) -> None:
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_exception(exc)

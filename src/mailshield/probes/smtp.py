@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import ssl
 import time
 from collections import defaultdict
@@ -37,7 +36,7 @@ from dataclasses import dataclass, replace
 from mailshield.core.observations import ConnectOutcome, SmtpProbe, TlsSession
 from mailshield.core.smtp_reply import ReplyError, ReplyReader, SmtpReply, parse_ehlo
 from mailshield.probes.failures import Phase, ProtocolViolation, outcome_for
-from mailshield.probes.net_policy import PUBLIC_ONLY, AddressPolicy
+from mailshield.probes.net_policy import PUBLIC_ONLY, AddressPolicy, parse_address
 from mailshield.probes.once import OnceMemo
 from mailshield.probes.tls import session_of, unverified_context
 
@@ -239,7 +238,5 @@ _MODERN = frozenset({"TLSv1.2", "TLSv1.3"})
 
 
 def _normalise(address: str) -> str:
-    try:
-        return str(ipaddress.ip_address(address.strip().strip("[]")))
-    except ValueError:
-        return address.strip()
+    parsed = parse_address(address)
+    return address.strip() if parsed is None else str(parsed)

@@ -7,25 +7,32 @@ import pytest
 from mailshield.probes.once import OnceMemo
 
 
+class _Gated:
+    """A computation that counts its starts and waits for ``release``; it returns its start count
+    (or ``value``)."""
+
+    def __init__(self, value: int | None = None) -> None:
+        self.started = 0
+        self.release = asyncio.Event()
+        self._value = value
+
+    async def __call__(self) -> int:
+        self.started += 1
+        await self.release.wait()
+        return self.started if self._value is None else self._value
+
+
 async def test_concurrent_askers_share_one_computation() -> None:
     """Five callers asking at once start one computation and all get its result."""
     memo: OnceMemo[str, int] = OnceMemo()
-    started = 0
-    release = asyncio.Event()
-
-    async def compute() -> int:
-        nonlocal started
-        started += 1
-        await release.wait()
-        return 42
-
+    compute = _Gated(42)
     waiters = [asyncio.create_task(memo.get("k", compute)) for _ in range(5)]
     await asyncio.sleep(0)
-    release.set()
+    compute.release.set()
     assert await asyncio.gather(*waiters) == [42] * 5
-    assert started == 1
+    assert compute.started == 1
     assert await memo.get("k", compute) == 42
-    assert started == 1
+    assert compute.started == 1
 
 
 async def test_keys_are_computed_separately() -> None:
@@ -40,23 +47,39 @@ async def test_keys_are_computed_separately() -> None:
     assert len(memo) == 2
 
 
-async def test_a_cancelled_asker_does_not_cancel_the_others() -> None:
-    """Cancelling one waiter leaves the shared computation running for the rest."""
+async def test_a_cancelled_waiter_does_not_cancel_the_computation() -> None:
+    """Cancelling an asker that waits for another's computation leaves it running for the rest."""
     memo: OnceMemo[str, int] = OnceMemo()
-    release = asyncio.Event()
+    compute = _Gated(7)
+    computing = asyncio.create_task(memo.get("k", compute))
+    waiting = asyncio.create_task(memo.get("k", compute))
+    other = asyncio.create_task(memo.get("k", compute))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    compute.release.set()
+    assert (await computing, await other) == (7, 7)
+    assert compute.started == 1
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
 
-    async def compute() -> int:
-        await release.wait()
-        return 7
 
+async def test_a_waiter_takes_over_when_the_computing_asker_is_cancelled() -> None:
+    """The computing asker's cancellation reaches it alone: one waiter computes again and the
+    other waiters get that result."""
+    memo: OnceMemo[str, int] = OnceMemo()
+    compute = _Gated()
     first = asyncio.create_task(memo.get("k", compute))
-    second = asyncio.create_task(memo.get("k", compute))
+    await asyncio.sleep(0)
+    rest = [asyncio.create_task(memo.get("k", compute)) for _ in range(3)]
     await asyncio.sleep(0)
     first.cancel()
-    release.set()
-    assert await second == 7
+    await asyncio.sleep(0)
+    compute.release.set()
+    assert await asyncio.gather(*rest) == [2, 2, 2]
+    assert compute.started == 2
     with pytest.raises(asyncio.CancelledError):
         await first
+    assert await memo.get("k", compute) == 2
 
 
 async def test_a_failed_computation_is_forgotten() -> None:
@@ -74,3 +97,20 @@ async def test_a_failed_computation_is_forgotten() -> None:
     with pytest.raises(RuntimeError):
         await memo.get("k", flaky)
     assert await memo.get("k", flaky) == 2
+
+
+async def test_waiters_get_the_failure_of_the_computation_they_wait_for() -> None:
+    """Askers waiting for a computation that raises get its exception; nothing is remembered."""
+    memo: OnceMemo[str, int] = OnceMemo()
+    release = asyncio.Event()
+
+    async def failing() -> int:
+        await release.wait()
+        raise LookupError("no")
+
+    askers = [asyncio.create_task(memo.get("k", failing)) for _ in range(3)]
+    await asyncio.sleep(0)
+    release.set()
+    outcomes = await asyncio.gather(*askers, return_exceptions=True)
+    assert [type(outcome) for outcome in outcomes] == [LookupError] * 3
+    assert len(memo) == 0

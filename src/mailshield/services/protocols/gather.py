@@ -25,6 +25,10 @@ async def gather_answers(dns: DnsLookup, plan: Planner) -> dict[Query, DnsAnswer
         needed = sorted(set(plan(answers)) - answers.keys())
         if not needed:
             break
+        if len(needed) == 1:  # no task needed to wait for one answer
+            (name, rdtype), *_ = needed
+            answers[name, rdtype] = await dns.query(name, rdtype)
+            continue
         found = await asyncio.gather(*(dns.query(name, rdtype) for name, rdtype in needed))
         answers.update(zip(needed, found, strict=True))
     return answers
