@@ -20,6 +20,7 @@ from typing import Any, cast
 
 from mailshield.core.model import Status
 from mailshield.services.bulk_wire import Deframer, frame
+from mailshield.services.collector import settle_for_long_run
 from mailshield.services.event_loop import run
 
 Check = Callable[[str], Awaitable[tuple[str, Status]]]
@@ -44,6 +45,7 @@ def serve(
     for other in inherited:
         other.close()
     check = factory()
+    settle_for_long_run()
     run(_serve(sock, check, concurrency), choice=event_loop)
 
 

@@ -6,6 +6,7 @@ the caller has threads), where the check factory travels pickled."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from mailshield.core.model import Status
 from mailshield.services.bulk_pool import Checked, WorkerPool
 from mailshield.services.bulk_worker import Check
+from mailshield.services.collector import MIDDLE_THRESHOLD, OLD_THRESHOLD, YOUNG_THRESHOLD
 
 METHODS = [pytest.param("fork", id="fork"), pytest.param("forkserver", id="forkserver")]
 
@@ -46,6 +48,17 @@ class Echo:
         return check
 
 
+@dataclass(frozen=True, slots=True)
+class CollectorState:
+    """A check factory whose check reports the worker's collector settings as its line."""
+
+    def __call__(self) -> Check:
+        async def check(domain: str) -> tuple[str, Status]:
+            return f"{gc.get_threshold()} {gc.get_freeze_count() > 0}\n", Status.PASS
+
+        return check
+
+
 def names(count: int, *extra: str, prefix: str = "d") -> Iterator[str]:
     """``d0.test`` … (or another prefix) and the extra names after them, lazily."""
     yield from (f"{prefix}{index}.test" for index in range(count))
@@ -62,6 +75,17 @@ def test_every_name_comes_back_once(method: str) -> None:
     assert sorted(c.domain for c in seen) == sorted(names(500, "bad.test"))
     assert all(c.text == f"{c.domain}\n" for c in seen)
     assert {c.domain for c in seen if c.status is Status.FAIL} == {"bad.test"}
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_workers_settle_their_collector_for_a_long_run(method: str) -> None:
+    """Each worker freezes what it built before checking and spaces its collections out."""
+    seen: list[Checked] = []
+    with WorkerPool.start(CollectorState(), [1, 1], event_loop="uvloop", method=method) as pool:
+        assert pool.run(names(4), seen.append) == []
+    expected = f"{(YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLD_THRESHOLD)} True\n"
+    assert [c.text for c in seen] == [expected] * 4
+    assert gc.get_threshold() != (YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLD_THRESHOLD)  # not here
 
 
 @pytest.mark.parametrize("event_loop", ["uvloop", "asyncio"])

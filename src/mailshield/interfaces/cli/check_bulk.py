@@ -39,6 +39,7 @@ from mailshield.services.bulk import check_many
 from mailshield.services.bulk_plan import choose_workers, split_concurrency
 from mailshield.services.bulk_pool import Checked, Lost, WorkerPool
 from mailshield.services.bulk_tally import Tally
+from mailshield.services.collector import settle_for_long_run
 from mailshield.services.event_loop import run
 
 Emit = Callable[[str, Status], None]
@@ -112,6 +113,7 @@ def _check_here(
     job: RenderedCheck, todo: Iterator[str], emit: Emit, concurrency: int, event_loop: str
 ) -> None:
     check = job()
+    settle_for_long_run()
     run(
         check_many(check, todo, lambda line: emit(*line), concurrency=concurrency),
         choice=event_loop,
