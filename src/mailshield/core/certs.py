@@ -27,6 +27,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509 import verification
 from cryptography.x509.oid import NameOID
 
@@ -166,8 +167,7 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def _key(cert: x509.Certificate) -> tuple[str, int]:
-    key = cert.public_key()
+def _key_kind(key: CertificatePublicKeyTypes) -> tuple[str, int]:
     if isinstance(key, rsa.RSAPublicKey):
         return "rsa", key.key_size
     if isinstance(key, ec.EllipticCurvePublicKey):
@@ -182,14 +182,21 @@ def _key(cert: x509.Certificate) -> tuple[str, int]:
 
 
 def spki_der(cert: x509.Certificate) -> bytes:
-    return cert.public_key().public_bytes(
+    return _spki(cert.public_key())
+
+
+def _spki(key: CertificatePublicKeyTypes) -> bytes:
+    return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
-def describe(cert: x509.Certificate) -> CertInfo:
-    key_type, bits = _key(cert)
-    der = cert.public_bytes(serialization.Encoding.DER)
+def describe(cert: x509.Certificate, der: bytes | None = None) -> CertInfo:
+    """What a report shows of ``cert`` (``der``: its DER encoding, when the caller has it)."""
+    key = cert.public_key()  # decoded once: it costs more than the rest of the description
+    key_type, bits = _key_kind(key)
+    der = cert.public_bytes(serialization.Encoding.DER) if der is None else der
+    spki = _spki(key)
     return CertInfo(
         subject=_name_text(cert.subject),
         issuer=_name_text(cert.issuer),
@@ -199,7 +206,7 @@ def describe(cert: x509.Certificate) -> CertInfo:
         key_type=key_type,
         key_bits=bits,
         sha256=hashlib.sha256(der).hexdigest(),
-        spki_sha256=hashlib.sha256(spki_der(cert)).hexdigest(),
+        spki_sha256=hashlib.sha256(spki).hexdigest(),
     )
 
 
@@ -219,7 +226,7 @@ def _parsed(
     chain = load_chain(chain_der)
     if chain is None:
         return None
-    info = describe(chain[0])
+    info = describe(chain[0], chain_der[0])
     return chain, info, NameSet(info.names)
 
 

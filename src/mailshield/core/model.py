@@ -45,7 +45,7 @@ _SEVERITY = {
 
 def worst(statuses: Iterable[Status], default: Status = Status.PASS) -> Status:
     """The most severe status of ``statuses``, or ``default`` when there are none."""
-    return max(statuses, key=lambda s: s.severity, default=default)
+    return max(statuses, key=_SEVERITY.__getitem__, default=default)
 
 
 @dataclass(frozen=True, slots=True)

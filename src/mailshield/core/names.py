@@ -21,6 +21,15 @@ MAX_LABEL_LENGTH = 63  # RFC 1035 §2.3.4
 _LDH_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\Z")
 
 
+# A name whose every label is LDH, at most 63 long, with no hyphens in 3rd and 4th place (so no
+# A-label to check): IDNA 2008 with UTS 46 mapping leaves it as it is, but for case (RFC 5891
+# §4.2.3.1, UTS 46 §4.1), so the conversion below can be skipped.
+_PLAIN_LDH_NAME = re.compile(
+    r"(?:(?![A-Za-z0-9]{2}--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"(?![A-Za-z0-9]{2}--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+)
+
+
 class InvalidName(ValueError):
     """A name that cannot be turned into a valid A-label domain name."""
 
@@ -44,14 +53,19 @@ def to_alabel(name: str) -> str:
     bare = strip_root(name.strip())
     if not bare:
         raise InvalidName("empty name")
-    try:
-        ascii_name = idna.encode(bare, uts46=True, transitional=False).decode("ascii")
-    except (UnicodeError, ValueError) as exc:  # idna.IDNAError is a UnicodeError
-        raise InvalidName(str(exc) or "not a valid IDNA name") from None
-    ascii_name = ascii_name.lower()
+    ascii_name = bare.lower() if _PLAIN_LDH_NAME.fullmatch(bare) else _converted(bare)
     if len(ascii_name) > MAX_NAME_LENGTH:
         raise InvalidName(f"name longer than {MAX_NAME_LENGTH} characters")
     return ascii_name
+
+
+def _converted(name: str) -> str:
+    """``name`` through IDNA 2008 with UTS 46 mapping (non-transitional), in lower case."""
+    try:
+        ascii_name = idna.encode(name, uts46=True, transitional=False).decode("ascii")
+    except (UnicodeError, ValueError) as exc:  # idna.IDNAError is a UnicodeError
+        raise InvalidName(str(exc) or "not a valid IDNA name") from None
+    return ascii_name.lower()
 
 
 def normalise(name: str) -> str:

@@ -174,6 +174,9 @@ class DnsClient:
         except (dns.exception.DNSException, ValueError, UnicodeError) as exc:
             return DnsAnswer(name, rdtype, DnsOutcome.ERROR, detail=f"invalid query: {exc}")
         key = (qname.text, rdtype)
+        known = self._memo.known(key)  # most questions of a check were asked before
+        if known is not None:
+            return known
         return await self._memo.get(key, lambda: self._lookup(qname, qtype, mnemonic))
 
     async def _lookup(self, qname: _Name, qtype: int, mnemonic: str) -> DnsAnswer:

@@ -113,9 +113,14 @@ class UdpChannel:
         wire = with_id(query, query_id)
         inbox = self._waiting[query_id] = _Inbox()
         # One timer per query puts a TimeoutError in its inbox (cheaper than asyncio.timeout).
-        timer = asyncio.get_running_loop().call_later(seconds, inbox.put, TimeoutError())
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(seconds, inbox.put, TimeoutError())
         try:
-            await self._send(wire, seconds)
+            sock = self._socket or self._open()
+            try:
+                sock.send(wire)
+            except BlockingIOError:  # the send buffer is full: wait until it drains
+                await asyncio.wait_for(loop.sock_sendall(sock, wire), seconds)
             while True:
                 response = decode_message(await inbox.get())
                 if is_response_to(response, query_id, question):
@@ -132,14 +137,6 @@ class UdpChannel:
         while (query_id := _random_ids.next()) in self._waiting:
             pass
         return query_id
-
-    async def _send(self, wire: bytes, seconds: float) -> None:
-        sock = self._socket or self._open()
-        try:
-            sock.send(wire)
-        except BlockingIOError:  # the send buffer is full: wait until it drains
-            loop = asyncio.get_running_loop()
-            await asyncio.wait_for(loop.sock_sendall(sock, wire), seconds)
 
     def _open(self) -> socket.socket:
         sock = socket.socket(self._family, socket.SOCK_DGRAM)

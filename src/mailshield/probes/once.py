@@ -34,6 +34,10 @@ class OnceMemo(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._results) + len(self._waiters)
 
+    def known(self, key: K) -> V | None:
+        """The result for ``key`` if one is already there (no waiting, nothing started)."""
+        return self._results.get(key)
+
     async def get(self, key: K, compute: Callable[[], Coroutine[Any, Any, V]]) -> V:
         """The result for ``key``, running ``compute()`` only if nobody has yet.
 

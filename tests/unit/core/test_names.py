@@ -12,6 +12,7 @@ from mailshield.core.names import (
     normalise,
     to_alabel,
 )
+from mailshield.core.names import _converted as idna_converted
 
 
 @pytest.mark.parametrize(
@@ -48,6 +49,30 @@ def test_to_alabel_rejects(name: str) -> None:
     """Names IDNA 2008 or the DNS limits forbid raise InvalidName (a ValueError)."""
     with pytest.raises(InvalidName):
         to_alabel(name)
+
+
+_ASCII_LABEL = st.text(alphabet="aZ09-_x", min_size=0, max_size=66) | st.sampled_from(
+    ["xn--bcher-kva", "xn--zz", "ab--c", "XN--FA-HIA", "a" * 63, "a" * 64]
+)
+
+
+@given(st.lists(_ASCII_LABEL, min_size=1, max_size=5), st.booleans())
+def test_plain_ascii_names_convert_as_idna_does(labels: list[str], root_dot: bool) -> None:
+    """The shortcut for plain LDH names gives what the IDNA 2008 + UTS 46 conversion gives, and
+    refuses what it refuses."""
+    name = ".".join(labels) + ("." if root_dot else "")
+    to_alabel.cache_clear()
+    try:
+        expected: str | type[InvalidName] = idna_converted(name.removesuffix("."))
+    except InvalidName:
+        expected = InvalidName
+    try:
+        got: str | type[InvalidName] = to_alabel(name)
+    except InvalidName:
+        got = InvalidName
+    if expected is not InvalidName and len(str(expected)) > 253:
+        expected = InvalidName  # the DNS limit, checked after the conversion
+    assert got == expected
 
 
 def test_normalise_never_fails() -> None:

@@ -114,3 +114,18 @@ async def test_waiters_get_the_failure_of_the_computation_they_wait_for() -> Non
     outcomes = await asyncio.gather(*askers, return_exceptions=True)
     assert [type(outcome) for outcome in outcomes] == [LookupError] * 3
     assert len(memo) == 0
+
+
+async def test_known_gives_a_result_only_once_there_is_one() -> None:
+    """``known`` neither waits nor starts anything: nothing before or during the computation,
+    the result after it."""
+    memo: OnceMemo[str, int] = OnceMemo()
+    compute = _Gated(5)
+    assert memo.known("k") is None
+    asker = asyncio.create_task(memo.get("k", compute))
+    await asyncio.sleep(0)
+    assert memo.known("k") is None
+    compute.release.set()
+    assert await asker == 5
+    assert memo.known("k") == 5
+    assert compute.started == 1
