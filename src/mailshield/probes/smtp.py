@@ -38,6 +38,7 @@ from mailshield.core.smtp_reply import ReplyError, ReplyReader, SmtpReply, parse
 from mailshield.probes.failures import Phase, ProtocolViolation, outcome_for
 from mailshield.probes.net_policy import PUBLIC_ONLY, AddressPolicy, parse_address
 from mailshield.probes.once import OnceMemo
+from mailshield.probes.quickack import PromptAcks
 from mailshield.probes.tls import session_of, unverified_context
 
 __all__ = ["SmtpClient"]
@@ -76,6 +77,7 @@ class _Session:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, replies: ReplyReader
     ) -> None:
         self.reader, self.writer, self._replies = reader, writer, replies
+        self._acks = PromptAcks(writer)
 
     async def reply(self) -> SmtpReply:
         while True:
@@ -91,6 +93,7 @@ class _Session:
 
     async def command(self, line: str) -> SmtpReply:
         self.writer.write(line.encode("ascii") + b"\r\n")
+        self._acks.now()  # see probes.quickack: the reply must not wait for a delayed ACK
         await self.writer.drain()
         return await self.reply()
 

@@ -12,6 +12,7 @@ from probe_tls_peers import SMTP_HOST, Canary, SmtpScript, StartSmtpPeer
 
 from mailshield.core.observations import ConnectOutcome, SmtpProbe
 from mailshield.probes.net_policy import AddressPolicy
+from mailshield.probes.quickack import PromptAcks
 from mailshield.probes.smtp import SmtpClient
 
 MX = "mx.example.test"
@@ -50,6 +51,27 @@ async def test_starttls_handshake_is_recorded(
     assert result.ehlo_keywords_after_tls == ("PIPELINING", "8BITMIME")
     assert [c.split()[0] for c in script.commands] == [b"EHLO", b"STARTTLS", b"EHLO", b"QUIT"]
     assert (result.host, result.address, result.port) == (MX, SMTP_HOST, result.port)
+
+
+async def test_every_command_asks_for_prompt_acks(
+    smtp_peer: StartSmtpPeer,
+    tls_context: Callable[..., ssl.SSLContext],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After each command the probe asks the kernel to acknowledge the reply's segments at once,
+    so a server with Nagle on (Postfix) does not hold the reply (see probes.quickack)."""
+    asked: list[int] = []
+    original = PromptAcks.now
+
+    def counted(self: PromptAcks) -> None:
+        asked.append(1)
+        original(self)
+
+    monkeypatch.setattr(PromptAcks, "now", counted)
+    script = SmtpScript(tls=tls_context())
+    result = await probe(smtp_peer, script)
+    assert result.outcome is ConnectOutcome.OK, result.error
+    assert len(asked) == len(script.commands) == 4
 
 
 async def test_no_starttls_is_only_a_completed_ehlo_without_it(smtp_peer: StartSmtpPeer) -> None:
