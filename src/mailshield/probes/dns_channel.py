@@ -19,7 +19,9 @@ datagram with the query's ID that does not parse.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import ipaddress
+import itertools
 import os
 import socket
 from collections import deque
@@ -37,6 +39,7 @@ __all__ = ["UdpChannel"]
 _ID_SPACE = 1 << 16
 _MAX_QUEUED = 16  # datagrams kept for one waiting query; more are dropped
 _IDS_PER_READ = 512
+_EARLY = 0.001  # a sweep may run this much before a deadline (libuv's timers count milliseconds)
 
 
 class _RandomIds:
@@ -100,6 +103,11 @@ class UdpChannel:
         self._waiting: dict[int, _Inbox] = {}
         self._socket: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Deadlines of the waiting queries, earliest first, and one timer for the earliest: a
+        # timer per query (armed, then cancelled by nearly every answer) cost more.
+        self._deadlines: list[tuple[float, int, _Inbox]] = []
+        self._order = itertools.count()
+        self._sweeper: asyncio.TimerHandle | None = None
 
     @property
     def is_open(self) -> bool:
@@ -112,11 +120,10 @@ class UdpChannel:
         query_id = self._free_id()
         wire = with_id(query, query_id)
         inbox = self._waiting[query_id] = _Inbox()
-        # One timer per query puts a TimeoutError in its inbox (cheaper than asyncio.timeout).
         loop = asyncio.get_running_loop()
-        timer = loop.call_later(seconds, inbox.put, TimeoutError())
         try:
             sock = self._socket or self._open()
+            self._expire(loop, loop.time() + seconds, inbox)
             try:
                 sock.send(wire)
             except BlockingIOError:  # the send buffer is full: wait until it drains
@@ -126,10 +133,25 @@ class UdpChannel:
                 if is_response_to(response, query_id, question):
                     return response  # anything else with this ID is not ours: wait on
         finally:
-            timer.cancel()
             self._waiting.pop(query_id, None)
             if not self._waiting:
                 self._close()
+
+    def _expire(self, loop: asyncio.AbstractEventLoop, deadline: float, inbox: _Inbox) -> None:
+        """Put a TimeoutError in ``inbox`` at ``deadline`` (ignored if its query has ended)."""
+        heapq.heappush(self._deadlines, (deadline, next(self._order), inbox))
+        if self._sweeper is None or deadline < self._sweeper.when():
+            if self._sweeper is not None:
+                self._sweeper.cancel()
+            self._sweeper = loop.call_at(deadline, self._sweep, loop)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._sweeper = None
+        now = loop.time() + _EARLY
+        while self._deadlines and self._deadlines[0][0] <= now:
+            heapq.heappop(self._deadlines)[2].put(TimeoutError())
+        if self._deadlines:
+            self._sweeper = loop.call_at(self._deadlines[0][0], self._sweep, loop)
 
     def _free_id(self) -> int:
         if len(self._waiting) >= _ID_SPACE:
@@ -152,6 +174,11 @@ class UdpChannel:
         return sock
 
     def _close(self) -> None:
+        """No query waits: the socket and the deadlines (all of ended queries) go."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        self._deadlines.clear()
         sock, self._socket = self._socket, None
         if sock is not None and self._loop is not None:
             self._loop.remove_reader(sock.fileno())

@@ -152,6 +152,57 @@ async def test_silence_is_a_timeout_and_closes_the_socket(server: tuple[Server, 
     assert not channel.is_open
 
 
+async def test_each_query_times_out_at_its_own_deadline(server: tuple[Server, int]) -> None:
+    """Queries with different timeouts on one channel: a later, shorter one ends first, the
+    others keep waiting, and an answer still reaches the query it belongs to."""
+    peer, port = server
+    peer.expected = 3
+    channel = UdpChannel(HOST, port)
+    long = _ask(channel, "long.example.test.", 5)
+    answered = _ask(channel, "answered.example.test.", 5)
+    short = _ask(channel, "short.example.test.", 0.1)
+    await asyncio.wait_for(peer.arrived.wait(), 2)
+    done, _ = await asyncio.wait({short}, timeout=2)  # not the 5 s of the queries before it
+    assert done == {short}
+    with pytest.raises(TimeoutError):
+        short.result()
+    assert not long.done()
+    assert not answered.done()
+    peer.answer(next(r for r in peer.received if "answered" in str(r.query.question[0].name)))
+    response = await asyncio.wait_for(answered, 2)
+    assert response.question == (Question("answered.example.test", TYPE_A),)
+    assert not long.done()
+    assert channel.is_open
+    long.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await long
+    assert not channel.is_open
+
+
+async def test_timeouts_on_uvloop() -> None:
+    """The same deadlines on uvloop (whose timers count milliseconds): two silent queries end
+    with TimeoutError, the shorter first, and the channel closes."""
+    import uvloop
+
+    async def main() -> list[str]:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(Server, local_addr=(HOST, 0))
+        channel = UdpChannel(HOST, transport.get_extra_info("sockname")[1])
+        ended: list[str] = []
+
+        async def ask(name: str, seconds: float) -> None:
+            with pytest.raises(TimeoutError):
+                await _ask(channel, name, seconds)
+            ended.append(name)
+
+        await asyncio.gather(ask("slow.test.", 0.2), ask("fast.test.", 0.05))
+        assert not channel.is_open
+        transport.close()
+        return ended
+
+    assert await asyncio.to_thread(uvloop.run, main()) == ["fast.test.", "slow.test."]
+
+
 async def test_closed_port_is_a_network_error() -> None:
     """An ICMP port unreachable on the connected socket fails the query with an OSError."""
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
