@@ -103,6 +103,9 @@ class _Failure:
     detail: str
 
 
+_NO_ATTEMPT = _Failure(DnsOutcome.ERROR, "no attempt made")
+
+
 @dataclass(frozen=True, slots=True)
 class _Name:
     """A name to ask about: its wire form and its text (lower case, no final dot)."""
@@ -227,7 +230,7 @@ class DnsClient:
         A response (even SERVFAIL) is preferred over a failure to get one; a server that answered
         SERVFAIL or REFUSED is not asked again.
         """
-        failure = _Failure(DnsOutcome.ERROR, "no attempt made")
+        failure = _NO_ATTEMPT
         answered: dict[Nameserver, WireMessage] = {}
         for attempt in range(self._tries):
             server = self._servers[attempt % len(self._servers)]

@@ -14,6 +14,7 @@ failed, when the honest answer is "could not test".
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -43,6 +44,12 @@ class Selector:
 
 def selectors(supplied: Sequence[str]) -> tuple[list[Selector], list[Finding]]:
     """The supplied selectors (valid ones, lower-cased) then the common ones, each once."""
+    chosen, problems = _selectors(tuple(supplied))
+    return list(chosen), list(problems)
+
+
+@functools.lru_cache(maxsize=64)  # the planner asks at every level of every check
+def _selectors(supplied: tuple[str, ...]) -> tuple[tuple[Selector, ...], tuple[Finding, ...]]:
     out: dict[str, Selector] = {}
     problems: list[Finding] = []
     for raw in supplied:
@@ -54,7 +61,7 @@ def selectors(supplied: Sequence[str]) -> tuple[list[Selector], list[Finding]]:
             out.setdefault(name, Selector(name, True))
     for name in COMMON_SELECTORS:
         out.setdefault(name, Selector(name, False))
-    return list(out.values()), problems
+    return tuple(out.values()), tuple(problems)
 
 
 def domainkey_query(domain: str) -> Query:
