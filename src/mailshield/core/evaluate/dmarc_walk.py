@@ -112,7 +112,7 @@ def organizational_domain(domain: str, steps: tuple[WalkStep, ...]) -> tuple[str
             return candidate, False
         if len(step.selection.records) != 1:
             continue
-        record = parse_dmarc(step.selection.records[0]).record
+        record = parse_dmarc(step.selection.records[0], name=step.name).record  # as discover
         psd = record.psd if record is not None else "u"
         if psd == "n":
             return step.domain, True
