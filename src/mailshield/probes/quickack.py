@@ -9,8 +9,10 @@ against Postfix on loopback: the EHLO after STARTTLS took 44 ms instead of 0.5 m
 conversation 48 ms instead of 5.
 
 Linux's ``TCP_QUICKACK`` acknowledges at once until the kernel next decides the connection is
-interactive, which the client's own sending does; so it is set again after every command. Where
-the option does not exist this does nothing.
+interactive, which the client's own sending does; so it is set after the command is written.
+The SMTP probe does so for the first command after the handshake, the one the tickets race;
+later replies follow segments the probe has already acknowledged. Where the option does not
+exist this does nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class PromptAcks:
         self._sock: Any = writer.get_extra_info("socket") if _QUICKACK is not None else None
 
     def now(self) -> None:
-        """Acknowledge the next segments at once (call after each command is written)."""
+        """Acknowledge the next segments at once (call after the command is written)."""
         if self._sock is None or _QUICKACK is None:
             return
         try:

@@ -91,9 +91,13 @@ class _Session:
                 raise ProtocolViolation("the server closed the connection")
             self._replies.feed(data)
 
-    async def command(self, line: str) -> SmtpReply:
+    async def command(self, line: str, *, ack_at_once: bool = False) -> SmtpReply:
+        """Send ``line`` and read the reply. ``ack_at_once``: the server may have sent data
+        unasked (TLS 1.3 session tickets), whose delayed ACK would hold the reply (see
+        :mod:`mailshield.probes.quickack`)."""
         self.writer.write(line.encode("ascii") + b"\r\n")
-        self._acks.now()  # see probes.quickack: the reply must not wait for a delayed ACK
+        if ack_at_once:
+            self._acks.now()
         await self.writer.drain()
         return await self.reply()
 
@@ -189,10 +193,11 @@ class SmtpClient:
         await session.writer.start_tls(context, server_hostname=host)
         progress.tls = session_of(session.writer.get_extra_info("ssl_object"), host)
         progress.phase, progress.can_quit = Phase.TALK, True
-        progress.ehlo_keywords_after_tls = await self._ehlo(session)  # RFC 3207 §4.2
+        # RFC 3207 §4.2; the first command after the handshake, which tickets may race
+        progress.ehlo_keywords_after_tls = await self._ehlo(session, after_tls=True)
 
-    async def _ehlo(self, session: _Session) -> tuple[str, ...]:
-        reply = await session.command(f"EHLO {self._helo_name}")
+    async def _ehlo(self, session: _Session, *, after_tls: bool = False) -> tuple[str, ...]:
+        reply = await session.command(f"EHLO {self._helo_name}", ack_at_once=after_tls)
         if reply.code == 421:  # RFC 5321 §3.8: the server is shutting the channel
             raise _Stop(ConnectOutcome.REFUSED, f"EHLO was answered {reply}")
         if reply.code != 250:
