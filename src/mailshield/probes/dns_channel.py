@@ -22,6 +22,7 @@ import asyncio
 import heapq
 import ipaddress
 import itertools
+import math
 import os
 import socket
 from collections import deque
@@ -107,7 +108,10 @@ class UdpChannel:
         # timer per query (armed, then cancelled by nearly every answer) cost more.
         self._deadlines: list[tuple[float, int, _Inbox]] = []
         self._order = itertools.count()
-        self._sweeper: asyncio.TimerHandle | None = None
+        # uvloop gives a plain Handle (no ``when()``) for a time less than a millisecond
+        # away, so the time the sweep is set for is kept here.
+        self._sweeper: asyncio.Handle | None = None
+        self._sweep_at = math.inf
 
     @property
     def is_open(self) -> bool:
@@ -140,18 +144,22 @@ class UdpChannel:
     def _expire(self, loop: asyncio.AbstractEventLoop, deadline: float, inbox: _Inbox) -> None:
         """Put a TimeoutError in ``inbox`` at ``deadline`` (ignored if its query has ended)."""
         heapq.heappush(self._deadlines, (deadline, next(self._order), inbox))
-        if self._sweeper is None or deadline < self._sweeper.when():
-            if self._sweeper is not None:
-                self._sweeper.cancel()
-            self._sweeper = loop.call_at(deadline, self._sweep, loop)
+        if deadline < self._sweep_at:
+            self._arm(loop, deadline)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        self._sweep_at = deadline
+        self._sweeper = loop.call_at(deadline, self._sweep, loop)
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._sweeper = None
+        self._sweeper, self._sweep_at = None, math.inf
         now = loop.time() + _EARLY
         while self._deadlines and self._deadlines[0][0] <= now:
             heapq.heappop(self._deadlines)[2].put(TimeoutError())
         if self._deadlines:
-            self._sweeper = loop.call_at(self._deadlines[0][0], self._sweep, loop)
+            self._arm(loop, self._deadlines[0][0])
 
     def _free_id(self) -> int:
         if len(self._waiting) >= _ID_SPACE:
@@ -177,7 +185,7 @@ class UdpChannel:
         """No query waits: the socket and the deadlines (all of ended queries) go."""
         if self._sweeper is not None:
             self._sweeper.cancel()
-            self._sweeper = None
+        self._sweeper, self._sweep_at = None, math.inf
         self._deadlines.clear()
         sock, self._socket = self._socket, None
         if sock is not None and self._loop is not None:

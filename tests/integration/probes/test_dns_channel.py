@@ -180,8 +180,9 @@ async def test_each_query_times_out_at_its_own_deadline(server: tuple[Server, in
 
 
 async def test_timeouts_on_uvloop() -> None:
-    """The same deadlines on uvloop (whose timers count milliseconds): two silent queries end
-    with TimeoutError, the shorter first, and the channel closes."""
+    """The same deadlines on uvloop (whose timers count milliseconds, and which gives a plain
+    handle for a time less than a millisecond away): silent queries end with TimeoutError, the
+    shorter first, and the channel closes."""
     import uvloop
 
     async def main() -> list[str]:
@@ -197,10 +198,17 @@ async def test_timeouts_on_uvloop() -> None:
 
         await asyncio.gather(ask("slow.test.", 0.2), ask("fast.test.", 0.05))
         assert not channel.is_open
+        await asyncio.gather(ask("now.test.", 0), ask("later.test.", 0.05))
+        assert not channel.is_open
         transport.close()
         return ended
 
-    assert await asyncio.to_thread(uvloop.run, main()) == ["fast.test.", "slow.test."]
+    assert await asyncio.to_thread(uvloop.run, main()) == [
+        "fast.test.",
+        "slow.test.",
+        "now.test.",
+        "later.test.",
+    ]
 
 
 async def test_closed_port_is_a_network_error() -> None:
