@@ -191,11 +191,10 @@ def _spki(key: CertificatePublicKeyTypes) -> bytes:
     )
 
 
-def describe(cert: x509.Certificate, der: bytes | None = None) -> CertInfo:
-    """What a report shows of ``cert`` (``der``: its DER encoding, when the caller has it)."""
+def describe(cert: x509.Certificate, der: bytes) -> CertInfo:
+    """What a report shows of ``cert``, whose DER encoding is ``der``."""
     key = cert.public_key()  # decoded once: it costs more than the rest of the description
     key_type, bits = _key_kind(key)
-    der = cert.public_bytes(serialization.Encoding.DER) if der is None else der
     spki = _spki(key)
     return CertInfo(
         subject=_name_text(cert.subject),

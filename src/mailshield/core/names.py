@@ -24,10 +24,8 @@ _LDH_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\Z")
 # A name whose every label is LDH, at most 63 long, with no hyphens in 3rd and 4th place (so no
 # A-label to check): IDNA 2008 with UTS 46 mapping leaves it as it is, but for case (RFC 5891
 # §4.2.3.1, UTS 46 §4.1), so the conversion below can be skipped.
-_PLAIN_LDH_NAME = re.compile(
-    r"(?:(?![A-Za-z0-9]{2}--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-    r"(?![A-Za-z0-9]{2}--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-)
+_PLAIN_LABEL = r"(?![A-Za-z0-9]{2}--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PLAIN_LDH_NAME = re.compile(rf"(?:{_PLAIN_LABEL}\.)*{_PLAIN_LABEL}")
 
 
 class InvalidName(ValueError):

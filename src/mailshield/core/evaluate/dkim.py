@@ -42,10 +42,9 @@ class Selector:
         return f"{self.name}._domainkey.{domain}"
 
 
-def selectors(supplied: Sequence[str]) -> tuple[list[Selector], list[Finding]]:
+def selectors(supplied: Sequence[str]) -> tuple[tuple[Selector, ...], tuple[Finding, ...]]:
     """The supplied selectors (valid ones, lower-cased) then the common ones, each once."""
-    chosen, problems = _selectors(tuple(supplied))
-    return list(chosen), list(problems)
+    return _selectors(tuple(supplied))
 
 
 @functools.lru_cache(maxsize=64)  # the planner asks at every level of every check
@@ -95,7 +94,8 @@ def invalid_domain(domain: str, problem: str) -> CheckResult:
 
 def evaluate_dkim(domain: str, supplied: Sequence[str], answers: AnswerMap) -> CheckResult:
     """Judge every selector's key record; see the module docstring for absent selectors."""
-    chosen, findings = selectors(supplied)
+    chosen, problems = selectors(supplied)
+    findings = list(problems)
     evidence: list[dict[str, JSONValue]] = []
     common_failures: list[Finding] = []
     keys = 0
